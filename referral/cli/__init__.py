@@ -1,0 +1,32 @@
+"""The `referral` command: Flask's command group with the project's commands, grouped by area.
+
+Commands that only read guideline files (`guidelines`, `screen`) sit on the group itself, so they work even
+when the application cannot start, which is exactly when `guidelines check` is needed. Commands that need
+the application (database, keys) are added to ``app.cli`` by ``register_commands``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from .guidelines_commands import guidelines_group
+from .screen import screen_command
+
+
+def _create_app() -> Flask:
+    from .. import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, load_dotenv=False, set_debug_flag=False,
+                  help="Border Referral Toolkit: screening, referral and training at the borders of Central Asia.")
+main.add_command(guidelines_group)
+main.add_command(screen_command)
+
+
+def register_commands(app: Flask) -> None:
+    """Make every command available as `flask --app referral ...` too."""
+    app.cli.add_command(guidelines_group)
+    app.cli.add_command(screen_command)

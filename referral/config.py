@@ -1,0 +1,83 @@
+"""Settings: one typed, frozen object, read once from the environment (or given by a test).
+
+Defaults are written here; derived values are properties. Secrets are read from the environment or from files,
+never written in code; outside development a missing secret stops the start instead of falling back.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(Exception):
+    """A setting is missing or unsafe; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    data_dir: Path = PROJECT_ROOT / "instance"
+    guidelines_dir: Path = PROJECT_ROOT / "guidelines"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    translations_dir: Path = PROJECT_ROOT / "translations"
+    database_url_override: str | None = None
+    secret_key: str = field(default="", repr=False)
+    default_country: str = "KZ"
+    idle_timeout_minutes: int = 10
+    session_max_hours: int = 8
+
+    def __post_init__(self) -> None:
+        if self.env not in ENVIRONMENTS:
+            raise ConfigError(f"REFERRAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.env!r}")
+        if self.env == "production" and len(self.secret_key) < 32:
+            raise ConfigError("production needs a secret key of at least 32 characters: set "
+                              "REFERRAL_SECRET_KEY_FILE to a file readable only by the service")
+
+    @property
+    def database_url(self) -> str:
+        """PostgreSQL when REFERRAL_DATABASE_URL says so; otherwise SQLite in the data directory."""
+        return self.database_url_override or f"sqlite:///{self.data_dir / 'referral.sqlite3'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read REFERRAL_* variables; paths are taken as given, secrets from *_FILE where possible."""
+        env = dict(os.environ if environ is None else environ)
+        kind = env.get("REFERRAL_ENV", "development")
+        secret = _secret(env, "REFERRAL_SECRET_KEY")
+        if not secret and kind != "production":
+            # Development and tests: a fresh random key per process; sessions simply do not survive a restart.
+            secret = secrets.token_urlsafe(32)
+        defaults = cls.__dataclass_fields__
+        return cls(
+            env=kind,
+            data_dir=Path(env.get("REFERRAL_DATA_DIR") or defaults["data_dir"].default),
+            guidelines_dir=Path(env.get("REFERRAL_GUIDELINES_DIR") or defaults["guidelines_dir"].default),
+            forms_dir=Path(env.get("REFERRAL_FORMS_DIR") or defaults["forms_dir"].default),
+            database_url_override=env.get("REFERRAL_DATABASE_URL") or None,
+            secret_key=secret,
+            default_country=(env.get("REFERRAL_COUNTRY") or "KZ").upper(),
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)
+
+
+def _secret(env: dict[str, str], name: str) -> str:
+    """A secret from NAME_FILE (preferred: it stays out of process listings) or from NAME."""
+    path = env.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}_FILE points to {path}, which cannot be read: {exc.strerror}") from exc
+    return env.get(name, "")

@@ -1,0 +1,5 @@
+"""Flask extensions, created unbound here and bound to an application in ``create_app``."""
+
+from flask_babel import Babel
+
+babel = Babel()
