@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from referral import create_app
-from referral.config import PROJECT_ROOT, Settings
+from referral.config import PROJECT_ROOT, Settings  # noqa: F401 - PROJECT_ROOT is used by tests
 
 GUIDELINES = PROJECT_ROOT / "guidelines"
 DEMO_GUIDELINES = GUIDELINES / "demo"

@@ -45,7 +45,8 @@ def plan_as_text(plan: Plan, vocab: Vocabulary) -> str:
         because = ", ".join(f"{fact}={_show(value)}" for fact, value in data["because"].items()) or "always"
         checked = "checked against the primary text" if source["verified_against_primary"] else "not yet checked"
         lines.append(f"  {finding.category} ({finding.urgency}): because {because}")
-        lines.append(f"      source: {source['tree']}/{source['node']}, {source['section']} [{source['basis']}], {checked}")
+        lines.append(f"      source: {source['tree']}/{source['node']}, {source['section']} "
+                     f"[{source['basis']}], {checked}")
     if plan.missing_facts:
         lines += ["", "Not known (counted as unknown): " + ", ".join(plan.missing_facts)]
     return "\n".join(lines)

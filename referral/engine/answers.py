@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 
-
 @dataclass(frozen=True)
 class AnswerRecord:
     """One question answered: where it was asked, which options of a set it covered, what led to it."""

@@ -33,7 +33,7 @@ class ErrorCode(enum.Enum):
     UNKNOWN_CATEGORY = ("G114", "unknown-category", "category '{category}' is not in the vocabulary")
     UNKNOWN_DESTINATION = ("G115", "unknown-destination", "destination kind '{destination}' is not in the vocabulary")
     UNKNOWN_URGENCY = ("G116", "unknown-urgency", "urgency '{urgency}' is not one of {allowed}")
-    UNKNOWN_MUST_NOT = ("G117", "unknown-must-not", "must-not code '{code}' is not in the vocabulary")
+    UNKNOWN_MUST_NOT = ("G117", "unknown-must-not", "must-not code '{must_not}' is not in the vocabulary")
     BAD_CONDITION = ("G118", "bad-condition", "a condition must be one of all/any/not/fact/category: {detail}")
     SETS_DERIVED_FACT = ("G119", "sets-derived-fact", "fact '{fact}' is derived and cannot be asked")
     DANGLING_NEXT = ("G120", "dangling-next", "'{target}' is not a node of this tree")

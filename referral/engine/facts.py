@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .conditions import UNKNOWN, All, AnyOf, CategoryTest, Condition, FactTest, Not, OPERATORS, is_unknown
+from .conditions import OPERATORS, UNKNOWN, All, AnyOf, CategoryTest, Condition, FactTest, Not, is_unknown
 from .errors import ErrorCode, Reporter, did_you_mean
 from .marked_yaml import MarkedDict, MarkedList, YamlSyntaxError, load_file
 

@@ -45,7 +45,7 @@ class GuidelineSet:
         if key not in self.pathways:
             raise GuidelineError([Problem(ErrorCode.UNKNOWN_COUNTRY, str(self.root),
                                           message=f"no pathway for country '{country}'",
-                                          hint=did_you_mean(key, self.pathways))])
+                                          hint="known: " + ", ".join(sorted(self.pathways)))])
         return self.pathways[key]
 
 

@@ -13,8 +13,21 @@ from .conditions import ALWAYS
 from .errors import ErrorCode, Reporter, did_you_mean
 from .facts import Vocabulary, check_keys
 from .marked_yaml import MarkedDict, MarkedList, YamlSyntaxError, load_file
-from .schema import (NODE_KINDS, Agency, Answer, EndNode, FindingNode, InfoNode, Node, Pathway, QuestionNode,
-                     Route, Source, Tree, UrgencyRaise)
+from .schema import (
+    NODE_KINDS,
+    Agency,
+    Answer,
+    EndNode,
+    FindingNode,
+    InfoNode,
+    Node,
+    Pathway,
+    QuestionNode,
+    Route,
+    Source,
+    Tree,
+    UrgencyRaise,
+)
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
 ANSWER_TYPES = {"tri": "choice", "enum": "choice", "set": "multi", "int": "number", "code": "code"}
@@ -274,7 +287,7 @@ def _load_finding(raw: MarkedDict, vocab: Vocabulary, report: Reporter, common: 
     for code in must_not:
         if code not in vocab.must_not:
             report.add(ErrorCode.UNKNOWN_MUST_NOT, raw.line_of("must_not"), node_id,
-                       did_you_mean(code, vocab.must_not), code=code)
+                       did_you_mean(code, vocab.must_not), must_not=code)
     return FindingNode(**common, category=str(category or ""), destinations=destinations, urgency=urgency,
                        raise_urgency=tuple(raises), must_not=must_not,
                        must_do=_words(raw, "must_do", report, node_id, where),

@@ -155,4 +155,5 @@ def _resolve(vocab: Vocabulary, wanted: Mapping[str, str], pathway: Pathway | No
             target, agency = found.kind, found.to_dict()
         level, requested, _ = by_kind.get(target, (urgency, [], agency))
         by_kind[target] = (_most_urgent(vocab, level, urgency), [*requested, kind], agency)
-    return tuple(Referral(kind, level, tuple(requested), agency) for kind, (level, requested, agency) in by_kind.items())
+    return tuple(Referral(kind, level, tuple(requested), agency)
+                 for kind, (level, requested, agency) in by_kind.items())

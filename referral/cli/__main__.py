@@ -1,0 +1,5 @@
+"""`python -m referral.cli` runs the `referral` command."""
+
+from . import main
+
+main()
