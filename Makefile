@@ -1,5 +1,6 @@
+SHELL := /bin/bash
 # The two commands of the README. Both install what they need first (Debian packages and .venv).
-.PHONY: demo test check bench lint
+.PHONY: demo test check bench lint translations
 
 # Install, prepare the demonstration data on SQLite, and serve the app on http://127.0.0.1:5000
 demo:
@@ -20,3 +21,11 @@ bench:
 
 lint:
 	.venv/bin/ruff check referral tests bench
+
+# Re-extract every visible text (Python, templates, guideline and form YAML) and refresh the catalogues.
+translations:
+	.venv/bin/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext --add-comments=Translators: \
+		--sort-by-file --no-wrap --omit-header -o translations/messages.pot .
+	if compgen -G "translations/*/LC_MESSAGES/messages.po" >/dev/null; then \
+		.venv/bin/pybabel update -i translations/messages.pot -d translations --no-wrap; fi
+	.venv/bin/pybabel compile -q -d translations || true
