@@ -27,5 +27,5 @@ translations:
 	.venv/bin/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext --add-comments=Translators: \
 		--sort-by-file --no-wrap --omit-header -o translations/messages.pot .
 	if compgen -G "translations/*/LC_MESSAGES/messages.po" >/dev/null; then \
-		.venv/bin/pybabel update -i translations/messages.pot -d translations --no-wrap; fi
-	.venv/bin/pybabel compile -q -d translations || true
+		.venv/bin/pybabel update -i translations/messages.pot -d translations --no-wrap && \
+		.venv/bin/pybabel compile -q -d translations; fi
