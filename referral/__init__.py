@@ -21,9 +21,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     i18n.configure(app)
     guidelines.init_app(app)
 
-    from .web import home
+    from .web import errors, home, hooks
 
+    hooks.init_app(app)
     app.register_blueprint(home.bp)
+    errors.init_app(app)
 
     from .cli import register_commands
 
