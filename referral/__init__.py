@@ -17,7 +17,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["referral.settings"] = settings
 
     from . import guidelines, i18n
+    from .extensions import csrf
 
+    csrf.init_app(app)
     i18n.configure(app)
     guidelines.init_app(app)
 

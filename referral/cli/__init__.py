@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup
 
 from .guidelines_commands import guidelines_group
 from .screen import screen_command
+from .serve import serve_command
 
 
 def _create_app() -> Flask:
@@ -24,6 +25,7 @@ main = FlaskGroup(create_app=_create_app, load_dotenv=False, set_debug_flag=Fals
                   help="Border Referral Toolkit: screening, referral and training at the borders of Central Asia.")
 main.add_command(guidelines_group)
 main.add_command(screen_command)
+main.add_command(serve_command)
 
 
 def register_commands(app: Flask) -> None:

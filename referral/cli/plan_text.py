@@ -29,6 +29,8 @@ def plan_as_text(plan: Plan, vocab: Vocabulary) -> str:
         lines.append("  (no referral)")
     if plan.must_do:
         lines += ["", "MUST DO:"] + [f"  - {line}" for line in plan.must_do]
+    if plan.national_rules:
+        lines += ["", "NATIONAL RULES:"] + [f"  - {line}" for line in plan.national_rules]
     if plan.tell_person:
         lines += ["", "TELL THE PERSON:"] + [f"  - {line}" for line in plan.tell_person]
     if plan.refused or plan.kept_despite_refusal or plan.dropped:

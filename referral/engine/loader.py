@@ -22,6 +22,7 @@ from .schema import (
     InfoNode,
     Node,
     Pathway,
+    PathwayRule,
     QuestionNode,
     Route,
     Source,
@@ -337,7 +338,30 @@ def load_pathway(path: Path, vocab: Vocabulary, report: Reporter) -> Pathway | N
         agencies[kind] = _load_agency(kind, entry, report)
     return Pathway(country=country, name=str(raw.get("name", "")), file=report.file,
                    version=str(raw.get("version", "")), agencies=agencies, fallbacks=fallbacks,
-                   rules=tuple(str(rule) for rule in raw.get("rules") or ()))
+                   rules=_load_rules(raw, vocab, report))
+
+
+def _load_rules(raw: MarkedDict, vocab: Vocabulary, report: Reporter) -> tuple[PathwayRule, ...]:
+    """Rules are plain texts, or {text, when, source} when a rule applies only in some situations."""
+    items = raw.get("rules") or MarkedList()
+    if not isinstance(items, MarkedList):
+        report.add(ErrorCode.BAD_TYPE, raw.line_of("rules"), None, key="rules", where="the pathway",
+                   expected="a list", got=type(items).__name__)
+        return ()
+    rules = []
+    for index, item in enumerate(items):
+        line = items.line_of(index)
+        if isinstance(item, str):
+            rules.append(PathwayRule(item.strip()))
+            continue
+        if not isinstance(item, MarkedDict) or not isinstance(item.get("text"), str):
+            report.add(ErrorCode.MISSING_KEY, line, None, key="text", where="each rule")
+            continue
+        check_keys(item, {"text", "when", "source"}, report, "a rule", None)
+        when = (vocab.compile_condition(item["when"], report, line, None, allow_categories=True)
+                if "when" in item else ALWAYS)
+        rules.append(PathwayRule(item["text"].strip(), when, str(item.get("source", ""))))
+    return tuple(rules)
 
 
 def _load_agency(kind: str, entry: MarkedDict, report: Reporter) -> Agency:
@@ -351,4 +375,5 @@ def _load_agency(kind: str, entry: MarkedDict, report: Reporter) -> Agency:
                    where="an agency")
     return Agency(kind=kind, name=str(entry.get("name", "")), contact=str(entry.get("contact", "")).strip(),
                   slip_language=language or "en", confirmed=entry.get("confirmed", False) is True,
-                  source=str(entry.get("source", "")), key_fingerprint=str(entry.get("key_fingerprint", "")))
+                  source=str(entry.get("source", "")), key_fingerprint=str(entry.get("key_fingerprint", "")),
+                  note=" ".join(str(entry.get("note", "")).split()))

@@ -52,6 +52,7 @@ class Plan:
     dropped: Mapping[str, str] = field(default_factory=dict)
     missing_facts: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
+    national_rules: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         """The plan in the shape FACTS.md shows, plus the details the pages and slips need."""
@@ -71,6 +72,7 @@ class Plan:
                         "reasons": dict(self.kept_despite_refusal)},
             "dropped": [{"kind": k, "reason": r} for k, r in self.dropped.items()],
             "missing_facts": list(self.missing_facts),
+            "national_rules": list(self.national_rules),
         }
 
 
@@ -135,6 +137,8 @@ def merge(vocab: Vocabulary, findings: list[Finding], facts: Mapping[str, object
         dropped=dropped,
         missing_facts=tuple(sorted(set(missing))),
         notices=_unique(notices),
+        national_rules=tuple(rule.text for rule in (pathway.rules if pathway else ())
+                             if rule.when.holds(facts, categories)),
     )
 
 

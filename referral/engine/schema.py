@@ -169,10 +169,20 @@ class Agency:
     confirmed: bool = False
     source: str = ""
     key_fingerprint: str = ""
+    note: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "name": self.name, "contact": self.contact,
-                "slip_language": self.slip_language, "confirmed": self.confirmed}
+                "slip_language": self.slip_language, "confirmed": self.confirmed, "note": self.note}
+
+
+@dataclass(frozen=True)
+class PathwayRule:
+    """A national rule that changes the flow (a deadline, where a request is lodged), shown when ``when`` holds."""
+
+    text: str
+    when: Condition = ALWAYS
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,7 +195,7 @@ class Pathway:
     version: str = ""
     agencies: Mapping[str, Agency] = field(default_factory=dict)
     fallbacks: Mapping[str, str] = field(default_factory=dict)
-    rules: tuple[str, ...] = ()
+    rules: tuple[PathwayRule, ...] = ()
 
     def resolve(self, kind: str) -> tuple[Agency, tuple[str, ...]] | None:
         """The agency that receives ``kind``, and the fallback chain walked to find it (empty when direct)."""

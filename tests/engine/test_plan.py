@@ -131,3 +131,12 @@ def test_the_plan_as_json_has_every_key_facts_md_shows(demo):
     assert {"category", "destinations", "urgency", "must_not", "must_do", "source"} <= set(finding)
     assert {"tree", "node", "section"} <= set(finding["source"])
     assert {"kind", "name"} <= set(data["agencies"][0])
+
+
+def test_national_rules_come_with_the_plan_when_they_apply(demo):
+    leaflet = "Give every person the information leaflet in a language he or she understands."
+    irregular = "After an irregular crossing, the asylum request is passed to UNHCR within 24 hours."
+    assert plan(demo).national_rules == (leaflet,)
+    assert plan(demo, asylum_wish="explicit", entry="irregular_crossing").national_rules == (leaflet, irregular)
+    assert plan(demo, asylum_wish="explicit", entry="at_checkpoint").national_rules == (leaflet,)
+    assert plan(demo, country=None).national_rules == ()
