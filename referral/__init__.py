@@ -16,6 +16,11 @@ def create_app(settings: Settings | None = None) -> Flask:
                             SESSION_COOKIE_SECURE=settings.env == "production")
     app.extensions["referral.settings"] = settings
 
+    from . import db, vault
+
+    vault.init_app(app)  # fails closed: no key (or a key file others can read), no start
+    db.init_app(app)
+
     from . import guidelines, i18n
     from .extensions import csrf
 

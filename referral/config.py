@@ -31,6 +31,13 @@ class Settings:
     default_country: str = "KZ"
     idle_timeout_minutes: int = 10
     session_max_hours: int = 8
+    # The vault's keys live outside the database: a folder of 0600 files, or the KEK in the environment.
+    keys_dir_override: Path | None = None
+    kek_file_override: Path | None = None
+    kek_from_env: str = field(default="", repr=False)
+    # Migrations run as the owner role; the app's role then gets no UPDATE or DELETE on the audit trail.
+    database_admin_url: str | None = None
+    retention_days: int = 365
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -47,6 +54,24 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.keys_dir_override or self.data_dir / "keys"
+
+    @property
+    def kek_file(self) -> Path:
+        return self.kek_file_override or self.keys_dir / "kek"
+
+    @property
+    def audit_anchor_file(self) -> Path:
+        """The last signed head of the audit chain, kept outside the database."""
+        return self.keys_dir / "audit-anchor"
+
+    @property
+    def tombstones_file(self) -> Path:
+        """Ids of erased cases, replayed after a backup is restored (P-05); kept with the keys."""
+        return self.keys_dir / "tombstones"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -66,10 +91,24 @@ class Settings:
             database_url_override=env.get("REFERRAL_DATABASE_URL") or None,
             secret_key=secret,
             default_country=(env.get("REFERRAL_COUNTRY") or "KZ").upper(),
+            keys_dir_override=Path(env["REFERRAL_KEYS_DIR"]) if env.get("REFERRAL_KEYS_DIR") else None,
+            kek_file_override=Path(env["REFERRAL_KEK_FILE"]) if env.get("REFERRAL_KEK_FILE") else None,
+            kek_from_env=env.get("REFERRAL_KEK", ""),
+            database_admin_url=env.get("REFERRAL_DATABASE_ADMIN_URL") or None,
+            retention_days=_positive_int(env, "REFERRAL_RETENTION_DAYS", 365),
         )
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1")
+    return int(raw)
 
 
 def _secret(env: dict[str, str], name: str) -> str:

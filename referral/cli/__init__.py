@@ -10,7 +10,10 @@ from __future__ import annotations
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from .audit_commands import audit_group, keys_group
+from .cases_commands import cases_group
 from .guidelines_commands import guidelines_group
+from .init_commands import init_command
 from .screen import screen_command
 from .serve import serve_command
 
@@ -26,9 +29,15 @@ main = FlaskGroup(create_app=_create_app, load_dotenv=False, set_debug_flag=Fals
 main.add_command(guidelines_group)
 main.add_command(screen_command)
 main.add_command(serve_command)
+main.add_command(init_command)
+main.add_command(cases_group)
+main.add_command(audit_group)
+main.add_command(keys_group)
 
 
 def register_commands(app: Flask) -> None:
     """Make every command available as `flask --app referral ...` too."""
     app.cli.add_command(guidelines_group)
     app.cli.add_command(screen_command)
+    for group in (cases_group, audit_group, keys_group):
+        app.cli.add_command(group)

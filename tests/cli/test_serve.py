@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 
+from referral.vault import provision_keys
 from tests.conftest import PROJECT_ROOT
 
 
@@ -21,6 +22,7 @@ def free_port() -> int:
 
 def test_serve_answers_with_gunicorn_and_logs_no_query_string(tmp_path):
     port = free_port()
+    provision_keys(tmp_path / "keys", tmp_path / "keys" / "kek")  # the app refuses to start without its keys
     env = {**os.environ, "REFERRAL_DATA_DIR": str(tmp_path), "REFERRAL_ENV": "development"}
     server = subprocess.Popen([sys.executable, "-m", "referral.cli", "serve", "--port", str(port), "--workers", "1"],
                               cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

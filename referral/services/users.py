@@ -1,0 +1,56 @@
+"""Users and their passwords (argon2id). Tests swap in fast hashing parameters through a fixture."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from ..models import ROLES, User, now_utc
+from . import audit
+
+# At least SecureDrop's parameters: argon2id, 64 MiB, 4 passes, 2 lanes.
+HASHER = PasswordHasher(time_cost=4, memory_cost=64 * 1024, parallelism=2)
+MIN_PASSWORD = 12
+MAX_PASSWORD = 128
+
+
+class PasswordRejected(ValueError):
+    """A password that does not meet the rules; the message never repeats it."""
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise PasswordRejected(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise PasswordRejected(f"a password has at most {MAX_PASSWORD} characters")
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return HASHER.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def find_user(*, session: Session, username: str) -> User | None:
+    return session.exec(select(User).where(User.username == username)).first()
+
+
+def create_user(*, session: Session, username: str, password: str, role: str, post_id: int | None = None,
+                agency_id: int | None = None, actor_id: int | None = None) -> User:
+    """Add a user (audited, in the caller's transaction)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    check_password_rules(password)
+    user = User(username=username, password_hash=hash_password(password), role=role, post_id=post_id,
+                agency_id=agency_id, password_changed_at=now_utc())
+    session.add(user)
+    session.flush()
+    audit.record(session, action="user.create", actor_id=actor_id, object_type="user", object_id=str(user.id),
+                 detail={"role": role})
+    return user
