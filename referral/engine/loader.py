@@ -83,6 +83,32 @@ def _words(raw: MarkedDict, key: str, report: Reporter, node: str | None, where:
     return tuple(str(item) for item in value)
 
 
+def _entries(raw: MarkedDict, key: str, required: tuple[str, ...], allowed: set[str], report: Reporter,
+             node: str | None, what: str, plain: bool = False):
+    """Yield (item, line) for each mapping of the list under ``key`` that has the ``required`` keys.
+
+    Problems (not a list, an item without a required key, unknown keys) are reported, and bad items skipped.
+    With ``plain``, a text item is yielded as it is (a rule may be a bare sentence).
+    """
+    items = raw.get(key)
+    if items is None:
+        return
+    if not isinstance(items, MarkedList):
+        report.add(ErrorCode.BAD_TYPE, raw.line_of(key), node, key=key, where=what, expected="a list",
+                   got=type(items).__name__)
+        return
+    for index, item in enumerate(items):
+        line = items.line_of(index)
+        if plain and isinstance(item, str):
+            yield item, line
+            continue
+        if not isinstance(item, MarkedDict) or any(k not in item for k in required):
+            report.add(ErrorCode.MISSING_KEY, line, node, key="' and '".join(required), where=f"each item of {key}")
+            continue
+        check_keys(item, allowed, report, f"an item of {key}", node)
+        yield item, line
+
+
 # -- trees ------------------------------------------------------------------------------------------------------
 
 def load_tree(path: Path, vocab: Vocabulary, report: Reporter) -> Tree | None:
@@ -189,12 +215,7 @@ def _load_routes(raw: MarkedDict, vocab: Vocabulary, report: Reporter, node_id: 
                    expected="a node id or a list of {when, goto}", got=type(value).__name__)
         return ()
     routes = []
-    for index, item in enumerate(value):
-        line = value.line_of(index)
-        if not isinstance(item, MarkedDict) or "goto" not in item:
-            report.add(ErrorCode.MISSING_KEY, line, node_id, key="goto", where="each route of `next`")
-            continue
-        check_keys(item, {"when", "goto"}, report, "a route", node_id)
+    for item, line in _entries(raw, "next", ("goto",), {"when", "goto"}, report, node_id, "a node"):
         when = vocab.compile_condition(item["when"], report, line, node_id) if "when" in item else ALWAYS
         routes.append(Route(str(item["goto"]), when, line))
     return tuple(routes)
@@ -240,18 +261,9 @@ def _load_question(raw: MarkedDict, vocab: Vocabulary, report: Reporter, common:
 
 
 def _load_answers(raw: MarkedDict, spec, report: Reporter, node_id: str) -> tuple[Answer, ...]:
-    items = raw.get("answers") or MarkedList()
-    if not isinstance(items, MarkedList):
-        report.add(ErrorCode.BAD_TYPE, raw.line_of("answers"), node_id, key="answers", where="a question",
-                   expected="a list of {value, next, label}", got=type(items).__name__)
-        return ()
     answers = []
-    for index, item in enumerate(items):
-        line = items.line_of(index)
-        if not isinstance(item, MarkedDict) or "value" not in item:
-            report.add(ErrorCode.MISSING_KEY, line, node_id, key="value", where="each answer")
-            continue
-        check_keys(item, {"value", "next", "label"}, report, "an answer", node_id)
+    for item, line in _entries(raw, "answers", ("value",), {"value", "next", "label"}, report, node_id,
+                               "a question"):
         value = str(item["value"])
         if spec is not None and value not in spec.choices():
             report.add(ErrorCode.UNKNOWN_VALUE, line, node_id, did_you_mean(value, spec.choices()), value=value,
@@ -276,12 +288,7 @@ def _load_finding(raw: MarkedDict, vocab: Vocabulary, report: Reporter, common: 
     urgency = str(raw.get("urgency", ""))
     _check_urgency(urgency, vocab, report, raw.line_of("urgency"), node_id)
     raises = []
-    for index, item in enumerate(raw.get("raise_urgency") or ()):
-        line = raw["raise_urgency"].line_of(index)
-        if not isinstance(item, MarkedDict) or "when" not in item or "to" not in item:
-            report.add(ErrorCode.MISSING_KEY, line, node_id, key="when' and 'to", where="raise_urgency")
-            continue
-        check_keys(item, {"when", "to"}, report, "raise_urgency", node_id)
+    for item, line in _entries(raw, "raise_urgency", ("when", "to"), {"when", "to"}, report, node_id, where):
         _check_urgency(str(item["to"]), vocab, report, line, node_id)
         raises.append(UrgencyRaise(vocab.compile_condition(item["when"], report, line, node_id), str(item["to"])))
     must_not = _words(raw, "must_not", report, node_id, where)
@@ -343,24 +350,15 @@ def load_pathway(path: Path, vocab: Vocabulary, report: Reporter) -> Pathway | N
 
 def _load_rules(raw: MarkedDict, vocab: Vocabulary, report: Reporter) -> tuple[PathwayRule, ...]:
     """Rules are plain texts, or {text, when, source} when a rule applies only in some situations."""
-    items = raw.get("rules") or MarkedList()
-    if not isinstance(items, MarkedList):
-        report.add(ErrorCode.BAD_TYPE, raw.line_of("rules"), None, key="rules", where="the pathway",
-                   expected="a list", got=type(items).__name__)
-        return ()
     rules = []
-    for index, item in enumerate(items):
-        line = items.line_of(index)
+    for item, line in _entries(raw, "rules", ("text",), {"text", "when", "source"}, report, None, "the pathway",
+                               plain=True):
         if isinstance(item, str):
             rules.append(PathwayRule(item.strip()))
             continue
-        if not isinstance(item, MarkedDict) or not isinstance(item.get("text"), str):
-            report.add(ErrorCode.MISSING_KEY, line, None, key="text", where="each rule")
-            continue
-        check_keys(item, {"text", "when", "source"}, report, "a rule", None)
         when = (vocab.compile_condition(item["when"], report, line, None, allow_categories=True)
                 if "when" in item else ALWAYS)
-        rules.append(PathwayRule(item["text"].strip(), when, str(item.get("source", ""))))
+        rules.append(PathwayRule(str(item["text"]).strip(), when, str(item.get("source", ""))))
     return tuple(rules)
 
 
