@@ -131,3 +131,28 @@ def test_the_same_request_in_kazakhstan_goes_to_the_ministry_of_labour(demo_set)
 @pytest.mark.skipif(not any((GUIDELINES / "trees").glob("*.yaml")), reason="the national trees are not written yet")
 def test_an_explicit_asylum_request_in_uzbekistan_with_the_national_trees():
     _assert_uzbek_asylum_plan(build_plan(load_guidelines(GUIDELINES), ASYLUM_REQUEST, country="uz"))
+
+
+KZ_ONE_DAY_RULE = "A person who entered irregularly must apply within 1 day"
+
+
+def test_the_kazakh_one_day_rule_is_shown_after_an_irregular_crossing_only(demo_set):
+    # The national trees are not needed: demo_set holds the demonstration trees (which find asylum_seeker for
+    # `asylum_wish: explicit`) and the shipped pathways.
+    irregular = build_plan(demo_set, {**ASYLUM_REQUEST, "entry": "irregular_crossing"}, country="kz")
+    assert "asylum_seeker" in irregular.categories
+    assert any(rule.startswith(KZ_ONE_DAY_RULE) for rule in irregular.national_rules)
+    assert not any("official crossing point" in rule for rule in irregular.national_rules)
+
+    checkpoint = build_plan(demo_set, {**ASYLUM_REQUEST, "entry": "at_checkpoint"}, country="kz")
+    assert "asylum_seeker" in checkpoint.categories
+    assert not any(KZ_ONE_DAY_RULE in rule for rule in checkpoint.national_rules)
+    assert any("official crossing point" in rule for rule in checkpoint.national_rules)
+    assert checkpoint.to_dict()["national_rules"] == list(checkpoint.national_rules)
+
+
+def test_the_kazakh_one_day_rule_is_not_shown_without_an_asylum_request(demo_set):
+    facts = {**ASYLUM_REQUEST, "asylum_wish": "none", "fears_return": "no", "entry": "irregular_crossing"}
+    plan = build_plan(demo_set, facts, country="kz")
+    assert "asylum_seeker" not in plan.categories
+    assert not any(KZ_ONE_DAY_RULE in rule for rule in plan.national_rules)
