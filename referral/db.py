@@ -22,7 +22,8 @@ from .config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 BUSY_TIMEOUT_MS = 5000
-AUDIT_TABLE = "audit_events"
+AUDIT_TABLES = ("audit_events", "audit_checkpoints")  # append-only for the app role
+READ_ONLY_OPTION = "referral_read_only"
 _SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA secure_delete=ON",
                    "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY", f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
@@ -55,7 +56,8 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:  # noqa: ANN001
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = connection.get_execution_options().get(READ_ONLY_OPTION)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -73,7 +75,12 @@ class Database:
         return self.url.startswith("sqlite")
 
     def session(self) -> Session:
+        """A session for work that writes: on SQLite its transactions take the write lock from the start."""
         return Session(self.engine, expire_on_commit=False)
+
+    def read_session(self) -> Session:
+        """A session that only reads: it never holds SQLite's write lock, so writers are not kept waiting."""
+        return Session(self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (as the owner role), then set the app role's rights."""
@@ -103,7 +110,8 @@ class Database:
             connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
                                     f"TO {quoted}"))
             connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
-            connection.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {AUDIT_TABLE} FROM {quoted}"))
+            for table in AUDIT_TABLES:
+                connection.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {quoted}"))
             connection.execute(text(f"REVOKE ALL ON alembic_version FROM {quoted}"))
             connection.execute(text(f"GRANT SELECT ON alembic_version TO {quoted}"))
 

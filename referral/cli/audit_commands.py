@@ -18,7 +18,7 @@ keys_group = AppGroup("keys", help="The vault's keys.")
 @audit_group.command("verify")
 def verify_command() -> None:
     """Check every link of the audit chain and its signed checkpoints; name the first broken event."""
-    with store.database().session() as session:
+    with store.database().read_session() as session:
         report = audit.verify_chain(session, store.vault(), store.settings().audit_anchor_file)
     click.echo(str(report))
     sys.exit(0 if report.ok else 1)
