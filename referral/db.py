@@ -24,6 +24,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 BUSY_TIMEOUT_MS = 5000
 AUDIT_TABLES = ("audit_events", "audit_checkpoints")  # append-only for the app role
 READ_ONLY_OPTION = "referral_read_only"
+SEALED_TABLES = ("cases", "referrals")
 _SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA secure_delete=ON",
                    "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY", f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
@@ -131,6 +132,22 @@ class Database:
                     return
                 time.sleep(0.05)
         raise RuntimeError("the SQLite WAL could not be checkpointed: a reader kept it busy")
+
+    def scrub_after_erasure(self) -> None:
+        """Make erased bytes leave the live files: SQLite's WAL is truncated (secure_delete zeroed the pages);
+        PostgreSQL's tables holding sealed data are rewritten by VACUUM FULL as the owner role, because a
+        plain VACUUM leaves dead row versions' bytes in the heap pages.
+        """
+        if self.is_sqlite:
+            self.checkpoint_wal()
+            return
+        engine = make_engine(self.admin_url) if self.admin_url else self.engine
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text(f"VACUUM (FULL) {', '.join(SEALED_TABLES)}"))
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
 
     def dispose(self) -> None:
         self.engine.dispose()

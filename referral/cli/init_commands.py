@@ -55,6 +55,6 @@ def _init_database(app) -> None:  # noqa: ANN001
         replayed = replay_tombstones(session=session, tombstones=settings.tombstones_file)
         session.commit()
         if replayed:
-            database.checkpoint_wal()
+            database.scrub_after_erasure()
             click.echo(f"shredded {len(replayed)} cases erased after the backup was taken")
         audit.checkpoint(session, app.extensions["vault"], settings.audit_anchor_file)

@@ -281,7 +281,7 @@ def erase_case(*, session: Session, database, user: User, case: Case, tombstones
         raise CaseUnavailable()
     shred(session=session, case=case, actor_id=user.id, action="case.erase", reason=reason)
     session.commit()
-    database.checkpoint_wal()
+    database.scrub_after_erasure()
     if tombstones is not None:
         note_tombstone(tombstones, case.id)
 

@@ -46,5 +46,5 @@ def purge(*, session: Session, database, retention_days: int, tombstones: Path |
     replayed = replay_tombstones(session=session, tombstones=tombstones, now=now)
     session.commit()
     if expired or replayed:
-        database.checkpoint_wal()
+        database.scrub_after_erasure()
     return [c.reference for c in expired], [c.reference for c in replayed]
