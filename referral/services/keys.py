@@ -48,5 +48,6 @@ def rotate_kek(*, session: Session, database, vault: Vault, actor_id: int | None
     straggler_count = _rewrap_all(session, vault, target)
     session.commit()
     vault.forget_old_keks()
+    session.expire_all()  # cases loaded before hold the old wrapped keys
     database.checkpoint_wal()
     return count + straggler_count
