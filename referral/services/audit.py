@@ -38,16 +38,24 @@ class AuditDetailRejected(ValueError):
 
 
 def canonical_time(moment: datetime | str) -> str:
+    """UTC, microseconds, 'Z'. SQLite hands back 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): reshaped without parsing."""
     if isinstance(moment, str):
+        if len(moment) == 26 and moment[10] == " ":
+            return f"{moment[:10]}T{moment[11:]}Z"
         moment = datetime.fromisoformat(moment)
     return utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _field(value: object) -> str:
+    return "\x00" if value is None else str(value)
+
+
 def event_hash(seq: int, at: str, actor_id: int | None, post_id: int | None, action: str,
                object_type: str | None, object_id: str | None, detail: str, prev_hash: str) -> str:
-    body = json.dumps([seq, at, actor_id, post_id, action, object_type, object_id, detail, prev_hash],
-                      ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode("ascii")).hexdigest()
+    """SHA-256 over the fields joined by the unit separator; None is NUL, which no stored field can hold."""
+    body = "\x1f".join((str(seq), at, _field(actor_id), _field(post_id), action, _field(object_type),
+                        _field(object_id), detail, prev_hash))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def clean_detail(detail: Mapping[str, object] | None) -> str:
@@ -177,12 +185,19 @@ def verify_rows(rows: Iterable[tuple]) -> tuple[ChainReport, dict[int, str]]:
     return ChainReport(True, expected - 1), hashes
 
 
+def _batches(cursor, size: int = 10_000):  # noqa: ANN001, ANN202
+    while rows := cursor.fetchmany(size):
+        yield from rows
+
+
 def verify_chain(session: Session, vault=None, anchor: Path | None = None) -> ChainReport:  # noqa: ANN001
     """Verify every link, then the signed checkpoints (database and anchor file) against the chain."""
-    result = session.connection().execute(text(
-        "SELECT seq, at, actor_id, post_id, action, object_type, object_id, detail, prev_hash, hash "
-        "FROM audit_events ORDER BY seq")).yield_per(10_000)
-    report, hashes = verify_rows(tuple(row) for row in result)
+    # The driver's own cursor: SQLAlchemy's row processing would cost more than the hashing.
+    cursor = session.connection().connection.driver_connection.cursor()
+    cursor.execute("SELECT seq, at, actor_id, post_id, action, object_type, object_id, detail, prev_hash, hash "
+                   "FROM audit_events ORDER BY seq")
+    report, hashes = verify_rows(_batches(cursor))
+    cursor.close()
     if not report.ok or vault is None:
         return report
     marks = [(row.seq, row.hash, row.signature) for row in session.exec(select(AuditCheckpoint))]

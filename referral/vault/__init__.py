@@ -8,6 +8,7 @@ and ``create_app`` lets that stop the start.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,7 @@ class Vault:
         self._kek_file = kek_file
         self._kek_from_env = kek_from_env
         self._stamp = self._file_stamp()
+        self._checked = time.monotonic()
 
     @classmethod
     def load(cls, keys_dir: Path, kek_file: Path, kek_from_env: str = "") -> Vault:
@@ -139,7 +141,14 @@ class Vault:
         return (info.st_ino, info.st_mtime_ns, self._kek_file.with_name(keys.NEXT_KEK_FILE).exists())
 
     def _refresh(self) -> None:
-        """Pick up a rotation finished by another process, so no new case is wrapped under a retired KEK."""
+        """Pick up a rotation finished by another process, so no new case is wrapped under a retired KEK.
+
+        Looks at the key files at most every 0.2 s: a stat per seal would cost more than the sealing.
+        """
+        moment = time.monotonic()
+        if moment - self._checked < 0.2:
+            return
+        self._checked = moment
         stamp = self._file_stamp()
         if stamp != self._stamp:
             self._keyring = keys.load_keyring(self.keys_dir, self._kek_file)
