@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from ..engine import GuidelineSet, Plan, build_plan
-from ..engine.errors import Reporter
+from ..engine.errors import GuidelineError, Reporter
 from ..models import Agency, AgencyKey, Case, ConsentRecord, Post, Referral, User, now_utc, utc
 from ..vault import KeyDestroyed, SealedDataInvalid, Vault
 from . import audit
@@ -109,7 +109,10 @@ def create_case(*, session: Session, vault: Vault, gset: GuidelineSet, form: Ide
     if unknown:
         raise CaseRefused([("consent_refused", "names a destination kind that does not exist")])
     person = form.clean(identity)
-    plan = build_plan(gset, checked, post.country, refused)
+    try:
+        plan = build_plan(gset, checked, post.country, refused)
+    except GuidelineError:
+        raise CaseRefused([("post", "the guidelines have no referral pathway for the post's country")]) from None
     moment = utc(now) or now_utc()
 
     case = Case(reference=_reference(session, post), post_id=post.id, created_by=user.id, created_at=moment,

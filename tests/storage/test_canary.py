@@ -42,7 +42,8 @@ def test_no_identifying_byte_reaches_disk(backend, store_settings, tmp_path, mon
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # statements and their parameters
-    env = {"REFERRAL_DATA_DIR": str(store_settings.data_dir), "REFERRAL_GUIDELINES_DIR": str(store_settings.guidelines_dir),
+    env = {"REFERRAL_DATA_DIR": str(store_settings.data_dir),
+           "REFERRAL_GUIDELINES_DIR": str(store_settings.guidelines_dir),
            "REFERRAL_ENV": "testing", "REFERRAL_ADMIN_PASSWORD": "a-long-test-password",
            "REFERRAL_DATABASE_URL": store_settings.database_url_override or "",
            "REFERRAL_DATABASE_ADMIN_URL": store_settings.database_admin_url or ""}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import subprocess
 import sys
@@ -108,10 +109,15 @@ def test_init_is_safe_twice_and_import_prints_references(tmp_path):
     second = runner.invoke(main, ["init"], env=env, catch_exceptions=False)
     assert first.exit_code == second.exit_code == 0
     assert "created the administrator 'admin'" in first.output and "exists already" in second.output
-    result = runner.invoke(main, ["cases", "import", str(PROJECT_ROOT / "deploy" / "demo-cases.json")], env=env,
-                           catch_exceptions=False)
+    cases = json.loads((PROJECT_ROOT / "deploy" / "demo-cases.json").read_text(encoding="utf-8"))["cases"]
+    for case in cases:
+        case["post"] = "XD-01"  # the demonstration guideline set knows only Demoland (XD)
+    import_file = tmp_path / "cases.json"
+    import_file.write_text(json.dumps({"posts": [{"code": "XD-01", "country": "xd"}], "cases": cases}))
+    result = runner.invoke(main, ["cases", "import", str(import_file)], env=env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() and all(line.startswith("XD-") for line in result.output.splitlines())
+    lines = result.output.splitlines()
+    assert len(lines) == len(cases) and all(line.startswith("XD-01-") for line in lines)
     verify = runner.invoke(main, ["audit", "verify"], env=env, catch_exceptions=False)
     assert verify.exit_code == 0 and "intact" in verify.output
     rotate = runner.invoke(main, ["keys", "rotate"], env=env, catch_exceptions=False)
