@@ -13,7 +13,7 @@ with_tests=0
 packages=(python3 python3-venv python3-pip fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0
           libharfbuzz-subset0 graphviz)
 if [ "$with_tests" = 1 ]; then
-  packages+=(postgresql poppler-utils)
+  packages+=(postgresql poppler-utils chromium)
 fi
 
 missing=()
