@@ -79,3 +79,4 @@ def build_plan(gset: GuidelineSet, facts: Answers | Mapping[str, object], countr
         refused = ()
     notices = [node.text for walk in walks for node in walk.notices]
     return merge(gset.vocab, findings, values, pathway, refused, missing, notices)
+from . import scenarios  # noqa: E402,F401  (registers the scenario check with `guidelines check`)

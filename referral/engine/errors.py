@@ -50,6 +50,11 @@ class ErrorCode(enum.Enum):
     UNKNOWN_TREE = ("G150", "unknown-tree", "no tree with id '{tree}'")
     FACT_ASKED_TWICE = ("G160", "fact-asked-twice", "fact '{fact}' is already asked by node '{other}' on this path",
                         Severity.WARNING)
+    SCENARIO_ID = ("G170", "scenario-id", "the scenario id '{id}' must be its file name without .yaml ('{stem}')")
+    SCENARIO_DIFFERS = ("G171", "scenario-differs", "the plan differs from the expectation: {difference}",
+                        Severity.WARNING)
+    IMPOSSIBLE_EXPECTATION = ("G172", "impossible-expectation", "the expectation can never hold: {detail}")
+    SCENARIO_NOT_RUN = ("G173", "scenario-not-run", "scenario '{scenario}' could not be run: {detail}")
 
     def __init__(self, code: str, slug: str, template: str, severity: Severity = Severity.ERROR):
         self.code = code
