@@ -13,7 +13,9 @@ from flask.cli import FlaskGroup
 from .audit_commands import audit_group, keys_group
 from .cases_commands import cases_group
 from .guidelines_commands import guidelines_group
+from .guidelines_report import report_command
 from .init_commands import init_command
+from .scenarios_commands import scenarios_group
 from .screen import screen_command
 from .serve import serve_command
 
@@ -26,7 +28,9 @@ def _create_app() -> Flask:
 
 main = FlaskGroup(create_app=_create_app, load_dotenv=False, set_debug_flag=False,
                   help="Border Referral Toolkit: screening, referral and training at the borders of Central Asia.")
+guidelines_group.add_command(report_command)
 main.add_command(guidelines_group)
+main.add_command(scenarios_group)
 main.add_command(screen_command)
 main.add_command(serve_command)
 main.add_command(init_command)
@@ -38,6 +42,7 @@ main.add_command(keys_group)
 def register_commands(app: Flask) -> None:
     """Make every command available as `flask --app referral ...` too."""
     app.cli.add_command(guidelines_group)
+    app.cli.add_command(scenarios_group)
     app.cli.add_command(screen_command)
     for group in (cases_group, audit_group, keys_group):
         app.cli.add_command(group)
