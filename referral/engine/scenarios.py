@@ -109,20 +109,14 @@ def scenario_files(root: Path) -> list[Path]:
 
 
 def load_scenarios(gset: GuidelineSet, root: Path, report: Reporter) -> list[Scenario]:
-    """Every scenario of ``root``/scenarios that has no error; problems go to ``report`` (one file each)."""
-    scenarios: list[Scenario] = []
-    first: dict[str, str] = {}
+    """Every scenario of ``root``/scenarios that has no error; problems go to ``report`` (one file each).
+
+    Ids are unique because each must be its file name (G170)."""
+    scenarios = []
     for path in scenario_files(root):
-        file_report = report.for_file(_relative(path, Path(root)))
-        scenario = load_scenario(path, gset, file_report)
-        if scenario is None:
-            continue
-        if scenario.id in first:
-            file_report.add(ErrorCode.DUPLICATE_ID, 1, scenario.id, what="scenario", id=scenario.id,
-                            first_line=first[scenario.id])
-            continue
-        first[scenario.id] = scenario.file
-        scenarios.append(scenario)
+        scenario = load_scenario(path, gset, report.for_file(_relative(path, Path(root))))
+        if scenario is not None:
+            scenarios.append(scenario)
     return scenarios
 
 
