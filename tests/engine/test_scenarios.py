@@ -7,7 +7,16 @@ import shutil
 
 import pytest
 
-from referral.engine import ErrorCode, GuidelineError, build_plan, check_guidelines, load_guidelines
+from referral.engine import (
+    Answers,
+    ErrorCode,
+    GuidelineError,
+    answer,
+    build_plan,
+    check_guidelines,
+    load_guidelines,
+    next_step,
+)
 from referral.engine import scenarios as scenario_module
 from referral.engine.errors import Reporter
 from referral.engine.scenario_coverage import coverage, coverage_text
@@ -61,6 +70,28 @@ def test_the_library_has_at_least_thirty_scenarios_each_with_its_teaching_point(
 def test_every_scenario_gives_the_plan_it_expects(gset, library, scenario_id):
     differences = check_scenario(gset, library[scenario_id])
     assert [str(d) for d in differences] == []
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
+def test_asked_one_question_at_a_time_each_scenario_gives_the_same_plan(gset, library, scenario_id):
+    """The trees ask every fact they decide on before deciding, and ask it once: an official answering the
+    questions in order from the scenario's facts gets the plan of the facts given all at once."""
+    scenario = library[scenario_id]
+    answers, asked = Answers(), []
+    while (question := next_step(gset, answers)) is not None:
+        value = scenario.facts.get(question.fact, "unknown")
+        if question.node.answer_type == "multi":
+            value = (value if isinstance(value, frozenset) else frozenset()) & frozenset(question.node.options)
+            asked += [(question.fact, option) for option in question.node.options]
+        else:
+            asked.append((question.fact, None))
+        answers = answer(gset, answers, question, value)
+    assert len(asked) == len(set(asked))
+    interviewed = build_plan(gset, answers, scenario.country, scenario.consent_refused)
+    given = build_plan(gset, scenario.facts, scenario.country, scenario.consent_refused)
+    for name in ("categories", "destinations", "must_not"):
+        assert set(getattr(interviewed, name)) == set(getattr(given, name)), name
+    assert interviewed.urgency == given.urgency
 
 
 def test_every_category_is_expected_by_some_scenario(gset, library):
