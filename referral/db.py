@@ -24,7 +24,7 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 BUSY_TIMEOUT_MS = 5000
 AUDIT_TABLES = ("audit_events", "audit_checkpoints")  # append-only for the app role
 READ_ONLY_OPTION = "referral_read_only"
-SEALED_TABLES = ("cases", "referrals")
+SEALED_TABLES = ("cases", "referrals", "drafts")
 _SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA secure_delete=ON",
                    "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY", f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
@@ -82,6 +82,21 @@ class Database:
     def read_session(self) -> Session:
         """A session that only reads: it never holds SQLite's write lock, so writers are not kept waiting."""
         return Session(self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
+
+    def schema_is_current(self) -> bool:
+        """Whether the database has every migration (a server must not start on an old or empty schema)."""
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        head = ScriptDirectory.from_config(config).get_current_head()
+        try:
+            with self.engine.connect() as connection:
+                current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:  # noqa: BLE001 - no table yet: not current
+            return False
+        return current == head
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (as the owner role), then set the app role's rights."""

@@ -168,3 +168,48 @@ class AuditCheckpoint(SQLModel, table=True):
     hash: str = Field(max_length=64)
     at: datetime = Field(sa_type=DateTime(timezone=True))
     signature: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in (or about to sign in) browser: the cookie holds only a random token; its hash is the id.
+
+    ``data`` holds no personal data: the user id, the interface language, the CSRF secret, the open draft's id.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)  # SHA-256 of the cookie's token
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    data: str = Field(default="{}", max_length=4000)
+    created_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True))
+    authenticated_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+    last_seen: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True), index=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed sign-in, keyed by a keyed hash of the account name or of the client address (never in clear)."""
+
+    __tablename__ = "login_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True), index=True)
+
+
+class Draft(SQLModel, table=True):
+    """A screening in progress, sealed like a case (the draft id is the associated data), so that a dropped
+    connection or a closed tab loses no answer and nothing is kept in the browser."""
+
+    __tablename__ = "drafts"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    post_id: int = Field(foreign_key="posts.id", index=True)
+    status: str = Field(default="open", max_length=16, index=True)  # open, submitted, abandoned
+    case_id: str | None = Field(default=None, foreign_key="cases.id", max_length=32)
+    created_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True), index=True)
+    seal_count: int = 0
+    sealed_payload: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    kek_id: str | None = Field(default=None, max_length=32, index=True)

@@ -21,9 +21,22 @@ def settings(tmp_path: Path) -> Settings:
     return settings
 
 
+def ready_app(settings: Settings):
+    """An app whose database schema is up to date, as `referral init` leaves it."""
+    from referral.db import get_db
+
+    app = create_app(settings)
+    get_db(app).upgrade()
+    return app
+
+
 @pytest.fixture
 def app(settings: Settings):
-    return create_app(settings)
+    from referral.db import get_db
+
+    app = ready_app(settings)
+    yield app
+    get_db(app).dispose()
 
 
 @pytest.fixture

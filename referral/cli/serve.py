@@ -20,7 +20,11 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
 
     from .. import create_app
 
+    from ..db import get_db
+
     app = create_app()  # build it once here so that a broken configuration fails before any worker starts
+    if not get_db(app).schema_is_current():
+        raise click.ClickException("the database is missing or not up to date: run `referral init` first")
 
     class Server(BaseApplication):
         def load_config(self) -> None:

@@ -9,20 +9,28 @@ from __future__ import annotations
 from sqlalchemy import bindparam, text, update
 from sqlmodel import Session
 
-from ..models import Case
+from ..models import Case, Draft
 from ..vault import Vault
 from . import audit
 
 BATCH = 5000
 
 
+# Every table whose rows carry a data key wrapped by the KEK: cases, and the screening drafts in progress.
+WRAPPED_TABLES = (Case.__table__, Draft.__table__)
+
+
 def _rewrap_all(session: Session, vault: Vault, target: str) -> int:
+    return sum(_rewrap_table(session, vault, target, table) for table in WRAPPED_TABLES)
+
+
+def _rewrap_table(session: Session, vault: Vault, target: str, table) -> int:  # noqa: ANN001
     if session.get_bind().dialect.name == "postgresql":
-        # No case may be added under the old KEK while we re-wrap (the app's role holds UPDATE on cases).
-        session.execute(text("LOCK TABLE cases IN SHARE ROW EXCLUSIVE MODE"))
-    rows = session.execute(text("SELECT id, wrapped_key, kek_id FROM cases "
+        # No row may be added under the old KEK while we re-wrap (the app's role holds UPDATE on the table).
+        session.execute(text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
+    rows = session.execute(text(f"SELECT id, wrapped_key, kek_id FROM {table.name} "  # noqa: S608 - fixed names
                                 "WHERE wrapped_key IS NOT NULL AND kek_id <> :target"), {"target": target}).all()
-    statement = (update(Case.__table__).where(Case.__table__.c.id == bindparam("case_id"))
+    statement = (update(table).where(table.c.id == bindparam("case_id"))
                  .values(wrapped_key=bindparam("key"), kek_id=target))
     done, batch = 0, []
     for case_id, wrapped in vault.rewrap(((r[0], r[1], r[2]) for r in rows), target):

@@ -19,11 +19,24 @@ class PasswordRejected(ValueError):
     """A password that does not meet the rules; the message never repeats it."""
 
 
+def _common_passwords() -> frozenset[str]:
+    """The 3,000 most common passwords (from zxcvbn's frequency list, which ships as a package)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"][:3000])
+
+
+COMMON_PASSWORDS = _common_passwords()
+
+
 def check_password_rules(password: str) -> None:
+    """Length only, plus the common-password list: no composition rules (P-11)."""
     if len(password) < MIN_PASSWORD:
         raise PasswordRejected(f"a password needs at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise PasswordRejected(f"a password has at most {MAX_PASSWORD} characters")
+    if password.lower() in COMMON_PASSWORDS:
+        raise PasswordRejected("this password is one of the most common ones")
 
 
 def hash_password(password: str) -> str:
@@ -54,3 +67,12 @@ def create_user(*, session: Session, username: str, password: str, role: str, po
     audit.record(session, action="user.create", actor_id=actor_id, object_type="user", object_id=str(user.id),
                  detail={"role": role})
     return user
+
+
+def change_password(*, session: Session, user: User, password: str) -> None:
+    """Set a new password (audited, in the caller's transaction); the caller ends the user's sessions."""
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now_utc()
+    session.add(user)
+    audit.record(session, action="user.password", actor_id=user.id, object_type="user", object_id=str(user.id))

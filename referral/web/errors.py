@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: _l("The request could not be understood. Go back and try again."),
+    401: _l("Sign in first."),
     403: _l("You are not allowed to do this."),
     404: _l("There is nothing here."),
     405: _l("This action is not possible here."),

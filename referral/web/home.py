@@ -7,11 +7,13 @@ from werkzeug.wrappers import Response
 
 from ..guidelines import current_guidelines
 from ..i18n import LOCALES
+from .access import public
 
 bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
+@public
 def index() -> str:
     gset = current_guidelines()
     return render_template("home/index.html", trees=gset.trees,
@@ -19,6 +21,7 @@ def index() -> str:
 
 
 @bp.post("/language")
+@public
 def set_language() -> Response:
     """Keep the official's interface language; unknown codes are ignored, never echoed."""
     code = request.form.get("locale", "")

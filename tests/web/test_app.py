@@ -6,11 +6,11 @@ import pytest
 
 from referral import create_app, get_settings
 from referral.config import ConfigError, Settings
-from tests.conftest import DEMO_GUIDELINES
+from tests.conftest import DEMO_GUIDELINES, ready_app
 
 
 def test_the_home_page_names_the_guidelines_in_use(settings):
-    app = create_app(settings.with_overrides(guidelines_dir=DEMO_GUIDELINES))
+    app = ready_app(settings.with_overrides(guidelines_dir=DEMO_GUIDELINES))
     response = app.test_client().get("/")
     assert response.status_code == 200
     page = response.get_data(as_text=True)

@@ -6,17 +6,19 @@ import logging
 
 import pytest
 
-from referral import create_app
+from referral.web.access import public
 from referral.web.hooks import CSP
+from tests.conftest import ready_app
 
 CANARY = "cnry-0f1e2d3c4b5a6978"
 
 
 @pytest.fixture
 def app(settings):
-    app = create_app(settings)
+    app = ready_app(settings)
 
     @app.get("/__boom")
+    @public
     def boom():
         raise RuntimeError(f"failed while handling {CANARY}")
 
