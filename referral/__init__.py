@@ -28,13 +28,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     i18n.configure(app)
     guidelines.init_app(app)
 
-    from .web import access, auth, errors, home, hooks, sessions
+    from .web import access, blueprints, errors, hooks, sessions
 
     sessions.init_app(app)
     hooks.init_app(app)
     access.init_app(app)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(auth.bp)
+    blueprints.register_all(app)
     errors.init_app(app)
 
     from .cli import register_commands
