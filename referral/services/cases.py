@@ -39,6 +39,10 @@ class CaseRefused(ValueError):
         super().__init__("; ".join(f"{name}: {rule}" for name, rule in problems))
 
 
+class CaseStatusRefused(ValueError):
+    """The case is not in a state that allows this (closing a case that is not open, reopening one not closed)."""
+
+
 class CaseUnavailable(LookupError):
     """No such case, or not yours: deliberately one error, so that it does not tell which."""
 
@@ -253,10 +257,22 @@ def open_case(*, session: Session, vault: Vault, user: User, reference: str) -> 
 
 
 def close_case(*, session: Session, user: User, case: Case, now: datetime | None = None) -> None:
-    """Close a case (the retention period starts); caller commits."""
+    """Close an open case (the retention period starts); caller commits. Raises CaseStatusRefused otherwise."""
+    if case.status != "open":
+        raise CaseStatusRefused("only an open case can be closed")
     case.status, case.closed_at = "closed", utc(now) or now_utc()
     session.add(case)
     audit.record(session, action="case.close", actor_id=user.id, post_id=case.post_id, object_type="case",
+                 object_id=case.id)
+
+
+def reopen_case(*, session: Session, user: User, case: Case) -> None:
+    """Reopen a closed case (its retention period stops); caller commits. An erased case cannot come back."""
+    if case.status != "closed":
+        raise CaseStatusRefused("only a closed case can be reopened")
+    case.status, case.closed_at = "open", None
+    session.add(case)
+    audit.record(session, action="case.reopen", actor_id=user.id, post_id=case.post_id, object_type="case",
                  object_id=case.id)
 
 
