@@ -72,6 +72,10 @@ def walk_tree(tree: Tree, vocab: Vocabulary, answers: Answers, facts: Mapping[st
     """Walk ``tree`` as far as the known facts allow. ``facts`` are ``answers.values`` with derived facts."""
     result = TreeWalk(tree)
     decisions: list[tuple[frozenset[str], str | None]] = []  # (facts read at a fork, where its branches join)
+    # Notices already shown: those before a question this tree itself asked. A question answered in another
+    # tree was never shown here, so the notices before it still travel with the next question.
+    asked_here = {record.node for record in answers.records if record.tree == tree.id}
+    fresh: list[InfoNode] = []
     node_id: str | None = tree.start
     for _ in range(len(tree.nodes) + 1):  # a tree that passed validation has no cycle; this guards one that did not
         node = tree.nodes.get(node_id) if node_id else None
@@ -85,13 +89,16 @@ def walk_tree(tree: Tree, vocab: Vocabulary, answers: Answers, facts: Mapping[st
         if isinstance(node, QuestionNode) and not answers.covers(node.fact, node.options):
             if not complete:
                 depends = vocab.base_inputs(_decisive(decisions))
-                result.pending = Question(tree, node, _choices(node, vocab), depends, tuple(result.notices))
+                result.pending = Question(tree, node, _choices(node, vocab), depends, tuple(fresh))
                 return result
             result.missing.add(node.fact)
+        if isinstance(node, QuestionNode) and node.id in asked_here:
+            fresh = []
         elif isinstance(node, FindingNode):
             result.findings.append(_finding(tree, node, vocab, facts, _decisive(decisions)))
         elif isinstance(node, InfoNode):
             result.notices.append(node)
+            fresh.append(node)
         node_id, read = _route(node, facts)
         if len(set(node.targets())) > 1:
             decisions.append((read, tree.joins.get(node.id)))

@@ -143,3 +143,13 @@ def test_a_draft_survives_a_round_trip_through_json(demo):
 
 def test_a_file_of_facts_counts_every_set_fact_as_fully_checked(demo):
     assert Answers.given({"indicators": frozenset()}).covers("indicators", ("wages_withheld",))
+
+
+def test_a_notice_is_shown_once_with_the_question_after_it_not_with_every_later_one(demo):
+    replies = {k: v for k, v in ADULT.items() if k not in ("indicators", "group_size")}
+    answers, _ = walk(demo, replies)
+    question = next_step(demo, answers)
+    assert question.node.id == "q_indicators" and [n.id for n in question.notices] == ["i_information"]
+    answers = answer(demo, answers, question, frozenset())
+    later = next_step(demo, answers)
+    assert later.node.id == "q_group" and later.notices == ()
