@@ -76,3 +76,15 @@ def change_password(*, session: Session, user: User, password: str) -> None:
     user.password_changed_at = now_utc()
     session.add(user)
     audit.record(session, action="user.password", actor_id=user.id, object_type="user", object_id=str(user.id))
+
+
+def set_user_active(*, session: Session, user: User, active: bool, actor_id: int | None = None) -> None:
+    """Disable an account, or enable it again (audited, in the caller's transaction).
+
+    A disabled user cannot sign in, and the web checks ``active`` on every request; the caller also deletes the
+    user's sessions, so that a tablet signed in as that user is signed out at once.
+    """
+    user.active = active
+    session.add(user)
+    audit.record(session, action="user.enable" if active else "user.disable", actor_id=actor_id,
+                 object_type="user", object_id=str(user.id))
