@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup
 
 from .audit_commands import audit_group, keys_group
 from .cases_commands import cases_group
+from .demo_commands import demo_group
 from .guidelines_commands import guidelines_group
 from .guidelines_report import report_command
 from .init_commands import init_command
@@ -37,6 +38,7 @@ main.add_command(init_command)
 main.add_command(cases_group)
 main.add_command(audit_group)
 main.add_command(keys_group)
+main.add_command(demo_group)
 
 
 def register_commands(app: Flask) -> None:
@@ -44,5 +46,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(guidelines_group)
     app.cli.add_command(scenarios_group)
     app.cli.add_command(screen_command)
-    for group in (cases_group, audit_group, keys_group):
+    for group in (cases_group, audit_group, keys_group, demo_group):
         app.cli.add_command(group)
