@@ -159,8 +159,8 @@ def _print_accounts(accounts) -> None:  # noqa: ANN001
     click.echo("installation, for real cases.")
     for account, user, where in accounts:
         if verify_password(user, account.password):
-            secret = account.password
+            shown = account.password
         else:
-            secret = "(not the demonstration password: it was set or changed by someone)"
+            shown = "(not the demonstration password: it was set or changed by someone)"
         place = f"  [{where}]" if where else ""
-        click.echo(f"  {account.role:<15} user {account.username:<16} password {secret}{place}")
+        click.echo(f"  {account.role:<15} user {account.username:<16} password {shown}{place}")

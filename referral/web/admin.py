@@ -15,15 +15,22 @@ from flask_wtf import FlaskForm
 from sqlmodel import select
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Regexp
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
 from ..db import get_db
 from ..guidelines import current_guidelines
 from ..models import Agency, Post, User
-from ..services.organisation import (OrganisationRefused, agencies_by_country, create_post, enrol_key,
-                                     ensure_agency, list_posts, pathway_countries)
-from ..services.users import (MAX_PASSWORD, MIN_PASSWORD, PasswordRejected, create_user, find_user,
-                              set_user_active)
+from ..services.organisation import (
+    OrganisationRefused,
+    agencies_by_country,
+    create_post,
+    enrol_key,
+    ensure_agency,
+    list_posts,
+    pathway_countries,
+)
+from ..services.users import MAX_PASSWORD, MIN_PASSWORD, PasswordRejected, create_user, find_user, set_user_active
 from .access import allow, current_user
 from .labels import ROLES, labels
 from .reauth import fresh_auth_required
@@ -56,25 +63,25 @@ class UserForm(FlaskForm):
     confirm = PasswordField(_l("First password again"), validators=[
         InputRequired(message=_l("Enter the password again.")),
         EqualTo("password", message=_l("The two passwords are not the same."))])
-    role = SelectField(_l("Role"), choices=list(ROLES.items()),
+    role = SelectField(_l("Role"), choices=[SelectChoice(code, word) for code, word in ROLES.items()],
                        validators=[InputRequired(message=_l("Choose a role."))])
     post = SelectField(_l("Post"), coerce=int, default=0)
     agency = SelectField(_l("Agency"), default="")
 
     def with_choices(self, posts: list[Post], agencies: dict[str, list]) -> UserForm:
-        self.post.choices = [(0, _("None"))] + [(p.id, f"{p.code} ({p.name})") for p in posts]
-        self.agency.choices = [("", _("None"))] + [(f"{line.country}:{line.kind}", f"{line.country.upper()}: "
-                                                    f"{_(line.name)}") for lines in agencies.values()
-                                                   for line in lines if line.state != "not_in_pathway"]
+        self.post.choices = [SelectChoice(0, _("None"))] + [SelectChoice(p.id, f"{p.code} ({p.name})") for p in posts]
+        self.agency.choices = [SelectChoice("", _("None"))] + [
+            SelectChoice(f"{line.country}:{line.kind}", _(line.name), optgroup=line.country.upper())
+            for lines in agencies.values() for line in lines if line.state != "not_in_pathway"]
         return self
 
     def validate_post(self, field: SelectField) -> None:
         if self.role.data in POST_ROLES and not field.data:
-            raise ValueError(_("This role belongs to a post: choose one."))
+            raise ValidationError(_("This role belongs to a post: choose one."))
 
     def validate_agency(self, field: SelectField) -> None:
         if self.role.data == "agency_officer" and not field.data:
-            raise ValueError(_("An agency officer belongs to an agency: choose one."))
+            raise ValidationError(_("An agency officer belongs to an agency: choose one."))
 
 
 class PostForm(FlaskForm):
@@ -183,7 +190,7 @@ def posts() -> str:
 def new_post() -> str | Response:
     gset = current_guidelines()
     form = PostForm()
-    form.country.choices = [(code, f"{code.upper()}: {_(name)}") for code, name in pathway_countries(gset)]
+    form.country.choices = [SelectChoice(code, f"{code.upper()}: {_(name)}") for code, name in pathway_countries(gset)]
     if not form.validate_on_submit():
         return render_template("admin/post_new.html", form=form)
     with get_db().session() as db:
@@ -220,7 +227,7 @@ def enrol(country: str, kind: str) -> Response:
         except OrganisationRefused as refused:
             if refused.reason == "not_in_pathway":
                 abort(404)
-            flash(REFUSALS[refused.reason], "error")
+            flash(str(REFUSALS[refused.reason]), "error")
             return redirect(url_for("admin.agencies"), code=303)
         db.commit()
     flash(_("A key is enrolled. Its fingerprint is %(fingerprint)s: pin it in the pathway file.",

@@ -29,8 +29,7 @@ from ..db import get_db
 from ..guidelines import current_guidelines
 from ..models import Case
 from ..services.case_views import LIST_FILTERS, case_details, list_cases
-from ..services.cases import (CaseStatusRefused, CaseUnavailable, close_case, erase_case, open_case,
-                              reopen_case)
+from ..services.cases import CaseStatusRefused, CaseUnavailable, close_case, erase_case, open_case, reopen_case
 from ..services.intake import load_identity_form
 from ..vault import KeyDestroyed, SealedDataInvalid
 from .access import allow, current_user, load_case_or_404
