@@ -172,3 +172,14 @@ def test_every_post_route_of_the_app_needs_a_csrf_token(app, staff, signed_in):
         url = re.sub(r"<[^>]+>", "x", re.sub(r"<int:[^>]+>", "1", rule.rule))
         assert client.post(url, data={}).status_code == 400, rule.endpoint
     assert user_named(app, "admin").active
+
+
+def test_guessing_the_password_at_the_confirmation_locks_it_like_the_sign_in(app, staff, signed_in):
+    admin = signed_in("admin")
+    token = csrf_token(admin, "/admin/")
+    make_stale(admin)
+    for _ in range(5):
+        admin.post("/reauth", data={"csrf_token": token, "password": "not-the-password"})
+    locked = admin.post("/reauth", data={"csrf_token": token, "password": PASSWORD})
+    assert locked.status_code == 429 and "reauth.throttled" in actions(app)
+    assert admin.get("/admin/users/new").status_code == 303  # still not confirmed
