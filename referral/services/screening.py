@@ -1,0 +1,404 @@
+"""Screenings in progress (drafts): start, answer, go back and change, consent, identity, submit, abandon.
+
+A draft lives on the server only, sealed like a case: every save seals its payload under a fresh data key, with
+the draft id and the save count as associated data (so an older copy cannot be put back into the row). Nothing of
+a screening is kept in the browser; a dropped connection or a closed tab loses nothing, the next visit resumes.
+
+The stages follow ARCHITECTURE.md, in this order, and none can be skipped:
+
+1. ``questions``: the engine's next question until every tree has ended;
+2. ``consent``: the plan is shown and the person's decision is recorded for each destination kind (brief §3.4;
+   a refusal of a mandatory referral is recorded and the referral kept, §4.2 R5);
+3. ``identity``: only the identity fields that the remaining destinations need (forms/identity.yaml);
+4. ``review``: then submit, which creates exactly one case whatever the number of taps (the draft id is the
+   case's idempotency key) and shreds the draft's sealed copy.
+
+Changing an answer at any time may change the destinations: the consent recorded for another set of destinations
+no longer counts, and the identity step follows the new set, so the stages are computed, never stored.
+Audit events carry counts and codes only. Functions take the caller's session; the caller commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ..engine import Answers, GuidelineSet, Plan, Question, answer, build_plan, next_step
+from ..models import Case, ConsentRecord, Draft, Post, User, now_utc, utc
+from ..vault import KeyDestroyed, SealedDataInvalid, Vault
+from . import audit
+from .cases import create_case
+from .intake import IdentityForm, IdentityInvalid
+
+PAYLOAD_VERSION = 1
+STAGES = ("questions", "consent", "identity", "review")
+_DRAFT_ID = re.compile(r"^[0-9a-f]{32}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")  # the `language` fact's form (guidelines/facts.yaml)
+
+
+class DraftUnavailable(LookupError):
+    """No such draft, not yours, or no longer open: deliberately one error, so that it does not tell which."""
+
+    def __init__(self) -> None:
+        super().__init__("no such draft, or no access to it")
+
+
+class NotReady(Exception):
+    """The draft is not yet at the stage this action needs; ``stage`` is where it is."""
+
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+        super().__init__(f"the screening is at the {stage} stage")
+
+
+class AnswerRejected(ValueError):
+    """The answer does not fit the question (the message never holds the value)."""
+
+
+class QuestionGone(LookupError):
+    """The question is not (or no longer) on the screening's path: an earlier change took it away."""
+
+
+@dataclass
+class Screening:
+    """An opened draft: the sealed payload in the engine's terms, and the draft's clear columns."""
+
+    draft: Draft
+    post: Post
+    language: str
+    answers: Answers = field(default_factory=Answers)
+    consent: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> {"decision", "at"}
+    consent_for: tuple[str, ...] = ()  # the destination kinds the recorded consent was given for
+    identity: dict[str, str] = field(default_factory=dict)
+    voided: tuple[tuple[str, str], ...] = ()  # (tree, node) of the answers the last change cleared
+
+    @property
+    def id(self) -> str:
+        return self.draft.id
+
+    @property
+    def country(self) -> str:
+        return self.post.country
+
+    def payload(self) -> dict[str, object]:
+        return {"v": PAYLOAD_VERSION, "language": self.language, "answers": self.answers.to_json(),
+                "consent": self.consent, "consent_for": list(self.consent_for), "identity": self.identity,
+                "voided": [list(pair) for pair in self.voided]}
+
+
+@dataclass(frozen=True)
+class Step:
+    """A question on the screening's path, and the answer it has."""
+
+    question: Question
+    value: object
+
+
+@dataclass(frozen=True)
+class Path:
+    """The questions in the order the walk asks them: the answered ones, then the pending one (if any)."""
+
+    steps: tuple[Step, ...]
+    pending: Question | None
+
+    def index(self, tree: str, node: str) -> int | None:
+        for number, step in enumerate(self.steps):
+            if (step.question.tree.id, step.question.node.id) == (tree, node):
+                return number
+        return None
+
+
+@dataclass(frozen=True)
+class Plans:
+    """The plan before any refusal (what consent is asked for), the mandatory kinds with their reasons, and
+    the plan after the recorded decisions (what is submitted)."""
+
+    base: Plan
+    mandatory: Mapping[str, str]
+    final: Plan
+
+
+# -- drafts -----------------------------------------------------------------------------------------------------
+
+def start(*, session: Session, vault: Vault, user: User, language: str) -> Screening:
+    """Start a screening of one person for ``user`` at the user's post, with the person's language."""
+    if not _LANGUAGE.fullmatch(language or ""):
+        raise ValueError("the person's language must be a code such as ru or fa_AF")
+    post = session.get(Post, user.post_id) if user.post_id is not None else None
+    if post is None:
+        raise DraftUnavailable()
+    draft = Draft(user_id=user.id, post_id=post.id)
+    screening = Screening(draft, post, language)
+    _seal(vault, screening)
+    session.add(draft)
+    session.flush()
+    audit.record(session, action="screening.start", actor_id=user.id, post_id=post.id, object_type="draft",
+                 object_id=draft.id)
+    return screening
+
+
+def load(*, session: Session, vault: Vault, user: User, draft_id: str, lock: bool = False,
+         statuses: tuple[str, ...] = ("open",)) -> Screening:
+    """Open one of the user's drafts; anything else (missing, another's, shredded) is DraftUnavailable.
+
+    ``lock`` takes the row for the rest of the transaction, so that two taps on one button queue up.
+    """
+    if not _DRAFT_ID.fullmatch(draft_id or ""):
+        raise DraftUnavailable()
+    query = select(Draft).where(Draft.id == draft_id)
+    draft = session.exec(query.with_for_update() if lock else query).first()
+    if draft is None or draft.user_id != user.id or draft.status not in statuses:
+        raise DraftUnavailable()
+    post = session.get(Post, draft.post_id)
+    if draft.status != "open":
+        return Screening(draft, post, "")
+    try:
+        data = vault.open_case_payload(draft.id, draft.seal_count, draft.sealed_payload, draft.wrapped_key,
+                                       draft.kek_id)
+    except (KeyDestroyed, SealedDataInvalid):
+        raise DraftUnavailable() from None
+    return Screening(draft, post, str(data.get("language") or "en"), Answers.from_json(data.get("answers") or {}),
+                     dict(data.get("consent") or {}), tuple(data.get("consent_for") or ()),
+                     dict(data.get("identity") or {}), tuple(tuple(p) for p in data.get("voided") or ()))
+
+
+def open_drafts(*, session: Session, vault: Vault, user: User) -> list[Screening]:
+    """The user's open screenings, the most recently changed first (to resume one)."""
+    drafts = session.exec(select(Draft.id).where(Draft.user_id == user.id, Draft.status == "open")
+                          .order_by(Draft.updated_at.desc()).limit(20)).all()
+    out = []
+    for draft_id in drafts:
+        try:
+            out.append(load(session=session, vault=vault, user=user, draft_id=draft_id))
+        except DraftUnavailable:
+            continue
+    return out
+
+
+def _seal(vault: Vault, screening: Screening) -> None:
+    draft = screening.draft
+    draft.seal_count += 1
+    sealed = vault.seal_case_payload(draft.id, draft.seal_count, screening.payload())
+    draft.sealed_payload, draft.wrapped_key, draft.kek_id = sealed.payload, sealed.wrapped_key, sealed.kek_id
+    draft.updated_at = now_utc()
+
+
+def _save(session: Session, vault: Vault, screening: Screening) -> None:
+    _seal(vault, screening)
+    session.add(screening.draft)
+    session.flush()
+
+
+def _shred(screening: Screening) -> None:
+    draft = screening.draft
+    draft.sealed_payload = draft.wrapped_key = draft.kek_id = None
+    draft.updated_at = now_utc()
+
+
+def abandon(*, session: Session, screening: Screening, user: User) -> None:
+    """Give up a screening: its sealed data is destroyed."""
+    _shred(screening)
+    screening.draft.status = "abandoned"
+    session.add(screening.draft)
+    audit.record(session, action="screening.abandon", actor_id=user.id, post_id=screening.post.id,
+                 object_type="draft", object_id=screening.id)
+
+
+# -- questions --------------------------------------------------------------------------------------------------
+
+def walk_path(gset: GuidelineSet, answers: Answers) -> Path:
+    """Replay the walk over the answers: the questions in the order they are asked, each with its answer.
+
+    The records of ``answers`` are not in walk order once an answer has been changed, so Back and the list of
+    answers follow this replay instead.
+    """
+    replay, steps = Answers(), []
+    for _ in range(len(answers.records) + 1):
+        question = next_step(gset, replay)
+        if question is None:
+            return Path(tuple(steps), None)
+        record = question.record()
+        if not any((r.tree, r.node) == (record.tree, record.node) for r in answers.records):
+            return Path(tuple(steps), question)
+        value = answers.values.get(question.fact)
+        if record.options:
+            value = frozenset(value if isinstance(value, frozenset) else ()) & frozenset(record.options)
+        steps.append(Step(question, value))
+        replay = replay.record(record, value)
+    return Path(tuple(steps), next_step(gset, replay))
+
+
+def question_at(path: Path, tree: str, node: str) -> Question | None:
+    """The question (tree, node) if it is on the path: answered already, or the pending one."""
+    number = path.index(tree, node)
+    if number is not None:
+        return path.steps[number].question
+    if path.pending is not None and (path.pending.tree.id, path.pending.node.id) == (tree, node):
+        return path.pending
+    return None
+
+
+def record_answer(*, session: Session, vault: Vault, gset: GuidelineSet, screening: Screening, user: User,
+                  tree: str, node: str, value: object) -> Path:
+    """Answer the pending question, or change an earlier one (which voids the answers reached through it)."""
+    path = walk_path(gset, screening.answers)
+    number = path.index(tree, node)
+    question = question_at(path, tree, node)
+    if question is None:
+        raise QuestionGone(f"{tree}/{node}")
+    before = {(r.tree, r.node) for r in screening.answers.records}
+    try:
+        updated = answer(gset, screening.answers, question, value)
+    except ValueError:
+        raise AnswerRejected(f"not an answer to {tree}/{node}") from None
+    kept = {(r.tree, r.node) for r in updated.records}
+    screening.voided = tuple(sorted(before - kept - {(tree, node)}))
+    screening.answers = updated
+    _save(session, vault, screening)
+    audit.record(session, action="screening.answer", actor_id=user.id, post_id=screening.post.id,
+                 object_type="draft", object_id=screening.id,
+                 detail={"changed": number is not None, "voided": len(screening.voided)})
+    return walk_path(gset, updated)
+
+
+# -- plan, consent and identity ---------------------------------------------------------------------------------
+
+def plans(gset: GuidelineSet, screening: Screening) -> Plans:
+    """The plans of a screening whose questions are done (unanswered ones count as unknown)."""
+    base = build_plan(gset, screening.answers, screening.country, consent_refused=())
+    mandatory = build_plan(gset, screening.answers, screening.country,
+                           consent_refused=base.destinations).kept_despite_refusal
+    final = build_plan(gset, screening.answers, screening.country, consent_refused=refused_kinds(screening))
+    return Plans(base, dict(mandatory), final)
+
+
+def refused_kinds(screening: Screening) -> list[str]:
+    return sorted(kind for kind in screening.consent_for
+                  if screening.consent.get(kind, {}).get("decision") == "refused")
+
+
+def consent_complete(screening: Screening, base: Plan) -> bool:
+    """Whether a decision was recorded for exactly the destinations the plan has now."""
+    return (screening.consent_for == tuple(sorted(base.destinations))
+            and all(kind in screening.consent for kind in base.destinations))
+
+
+def requested_kinds(final: Plan) -> list[str]:
+    """The destination kinds the referrals of a plan stand for (a fallback agency stands for several)."""
+    return sorted({kind for referral in final.referrals for kind in referral.requested_as})
+
+
+def needed_fields(form: IdentityForm, final: Plan) -> list[str]:
+    """The identity fields to ask, in the form's order: those the remaining referrals need, none without one."""
+    kinds = requested_kinds(final)
+    if not kinds:
+        return []
+    wanted = form.needed_for(kinds)
+    return [name for name in form.fields if name in wanted]
+
+
+def identity_problems(form: IdentityForm, screening: Screening, fields: list[str]) -> list[tuple[str, str]]:
+    """What is wrong with the identity entered for ``fields`` ([] when it may be submitted)."""
+    try:
+        form.clean({name: screening.identity[name] for name in fields if name in screening.identity})
+    except IdentityInvalid as exc:
+        return exc.problems
+    return []
+
+
+def stage(gset: GuidelineSet, form: IdentityForm, screening: Screening) -> str:
+    """Where the screening stands: questions, consent, identity or review."""
+    if next_step(gset, screening.answers) is not None:
+        return "questions"
+    found = plans(gset, screening)
+    if not consent_complete(screening, found.base):
+        return "consent"
+    fields = needed_fields(form, found.final)
+    if not set(fields) <= set(screening.identity) or identity_problems(form, screening, fields):
+        return "identity"
+    return "review"
+
+
+def _require(gset: GuidelineSet, form: IdentityForm, screening: Screening, wanted: str) -> str:
+    where = stage(gset, form, screening)
+    if STAGES.index(where) < STAGES.index(wanted):
+        raise NotReady(where)
+    return where
+
+
+def record_consent(*, session: Session, vault: Vault, gset: GuidelineSet, form: IdentityForm,
+                   screening: Screening, user: User, decisions: Mapping[str, bool],
+                   now: datetime | None = None) -> Plans:
+    """Record the person's decision (True: agrees) for every destination kind of the plan, with the time."""
+    _require(gset, form, screening, "consent")
+    base = plans(gset, screening).base
+    if set(decisions) != set(base.destinations):
+        raise AnswerRejected("a decision is needed for each destination, and for no other")
+    moment = (utc(now) or now_utc()).isoformat()
+    screening.consent = {kind: {"decision": "given" if decisions[kind] else "refused", "at": moment}
+                         for kind in sorted(decisions)}
+    screening.consent_for = tuple(sorted(decisions))
+    _save(session, vault, screening)
+    found = plans(gset, screening)
+    audit.record(session, action="screening.consent", actor_id=user.id, post_id=screening.post.id,
+                 object_type="draft", object_id=screening.id,
+                 detail={"given": sum(decisions.values()), "refused": len(found.final.refused),
+                         "kept": len(found.final.kept_despite_refusal)})
+    return found
+
+
+def record_identity(*, session: Session, vault: Vault, gset: GuidelineSet, form: IdentityForm,
+                    screening: Screening, user: User, values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Keep what was entered for the needed fields (even when wrong, so nothing is lost); return the problems."""
+    _require(gset, form, screening, "identity")
+    fields = needed_fields(form, plans(gset, screening).final)
+    screening.identity.update({name: str(values.get(name) or "") for name in fields})
+    _save(session, vault, screening)
+    problems = identity_problems(form, screening, fields)
+    audit.record(session, action="screening.identity", actor_id=user.id, post_id=screening.post.id,
+                 object_type="draft", object_id=screening.id,
+                 detail={"fields": len(fields), "valid": not problems})
+    return problems
+
+
+# -- submitting -------------------------------------------------------------------------------------------------
+
+def submit(*, session: Session, vault: Vault, gset: GuidelineSet, form: IdentityForm, screening: Screening,
+           user: User, enrol_agency_keys: bool = False) -> Case:
+    """Create the case of a screening (once: a repeated submit gives the same case) and shred the draft.
+
+    ``screening`` must have been loaded with ``lock=True`` and statuses open and submitted, so that concurrent
+    submits of one draft queue on its row. The consent records take the moment the person decided.
+    """
+    if screening.draft.status == "submitted":
+        return session.get(Case, screening.draft.case_id)
+    _require(gset, form, screening, "review")
+    found = plans(gset, screening)
+    fields = needed_fields(form, found.final)
+    try:
+        case = create_case(session=session, vault=vault, gset=gset, form=form, user=user, post=screening.post,
+                           facts=dict(screening.answers.values),
+                           identity={name: screening.identity[name] for name in fields
+                                     if screening.identity.get(name)},
+                           consent_refused=refused_kinds(screening), idempotency_key=screening.id,
+                           enrol_agency_keys=enrol_agency_keys)
+    except IntegrityError:  # another process created it between our check and our insert (PostgreSQL)
+        session.rollback()
+        return session.exec(select(Case).where(Case.idempotency_key == screening.id)).one()
+    for record in session.exec(select(ConsentRecord).where(ConsentRecord.case_id == case.id)):
+        decided = screening.consent.get(record.kind, {}).get("at")
+        if decided:
+            record.recorded_at = datetime.fromisoformat(decided)
+            session.add(record)
+    _shred(screening)
+    screening.draft.status, screening.draft.case_id = "submitted", case.id
+    session.add(screening.draft)
+    audit.record(session, action="screening.submit", actor_id=user.id, post_id=screening.post.id,
+                 object_type="draft", object_id=screening.id, detail={"case": case.id})
+    session.flush()
+    return case
