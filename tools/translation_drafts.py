@@ -28,12 +28,17 @@ PERSON_FACING = "said to or shown to the person"
 FIELD_BEFORE = '"Content-Transfer-Encoding: 8bit\\n"\n'
 
 
+def filled(string: str | tuple[str, ...]) -> bool:
+    """A msgstr with text; a plural entry counts when any of its forms has text."""
+    return any(string) if isinstance(string, tuple) else bool(string)
+
+
 def report(path: Path) -> str:
     """Count messages, translated ones, drafts and phrases for the person still without a translation."""
     with path.open("rb") as handle:
         catalog = read_po(handle)
     messages = [message for message in catalog if message.id]
-    translated = [message for message in messages if message.string and "fuzzy" not in message.flags]
+    translated = [message for message in messages if filled(message.string) and "fuzzy" not in message.flags]
     drafts = [message for message in translated if DRAFT_COMMENT in message.user_comments]
     person = [message for message in messages if PERSON_FACING in " ".join(message.auto_comments)]
     missing = [message for message in person if message not in translated]
