@@ -7,6 +7,7 @@ on every request at no cost.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,7 +99,10 @@ def check_guidelines(root: Path) -> tuple[GuidelineSet, list[Problem]]:
     return gset, problems
 
 
-_cache: dict[Path, tuple[tuple, GuidelineSet]] = {}
+# Looking at every file's time stamp costs about 10 ms with the scenario library: a web request asks for the set
+# many times, so the files are looked at again only after RECHECK_SECONDS. An edit shows within that time.
+RECHECK_SECONDS = 2.0
+_cache: dict[Path, tuple[tuple, GuidelineSet, float]] = {}
 _lock = threading.Lock()
 
 
@@ -110,15 +114,19 @@ def _signature(root: Path) -> tuple:
 def load_guidelines(root: Path | str) -> GuidelineSet:
     """The checked guideline set of ``root``; raises GuidelineError listing every error. Cached until a file changes."""
     root = Path(root).resolve()
-    signature = _signature(root)
     with _lock:
         cached = _cache.get(root)
-        if cached and cached[0] == signature:
-            return cached[1]
+    if cached and time.monotonic() - cached[2] < RECHECK_SECONDS:
+        return cached[1]
+    signature = _signature(root)
+    if cached and cached[0] == signature:
+        with _lock:
+            _cache[root] = (signature, cached[1], time.monotonic())
+        return cached[1]
     gset, problems = check_guidelines(root)
     errors = [p for p in problems if p.is_error]
     if errors:
         raise GuidelineError(errors)
     with _lock:
-        _cache[root] = (signature, gset)
+        _cache[root] = (signature, gset, time.monotonic())
     return gset
