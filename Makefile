@@ -27,5 +27,6 @@ translations:
 	.venv/bin/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext --add-comments=Translators: \
 		--sort-by-file --no-wrap --omit-header -o translations/messages.pot .
 	if compgen -G "translations/*/LC_MESSAGES/messages.po" >/dev/null; then \
-		.venv/bin/pybabel update -i translations/messages.pot -d translations --no-wrap && \
+		.venv/bin/pybabel update -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching && \
+		.venv/bin/python tools/translation_drafts.py --restore-header && \
 		.venv/bin/pybabel compile -q -d translations; fi

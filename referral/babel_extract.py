@@ -14,7 +14,7 @@ from .engine.marked_yaml import MarkedDict, MarkedList, YamlSyntaxError, load_te
 
 # Keys whose value is one text, a list of texts, or a mapping of code to text.
 TEXT_KEYS = frozenset({"title", "text", "say", "guidance", "tell_person", "label", "narrative", "teaching_point",
-                       "help", "statement", "role_card"})
+                       "help", "statement", "role_card", "name"})  # `name`: pathways and their agencies
 TEXT_LIST_KEYS = frozenset({"must_do", "rules"})
 TEXT_MAP_KEYS = frozenset({"must_not", "consent_reasons", "choices"})
 PERSON_FACING = frozenset({"say", "tell_person", "statement"})
