@@ -89,6 +89,7 @@ def view(reference: str) -> str | tuple[str, int]:
         except SealedDataInvalid:
             return render_template("errors/error.html", code=500, message=_(
                 "This case record cannot be read: it may have been altered. Tell the administrator.")), 500
+    with get_db().read_session() as db:  # the rest only reads: no write lock held while the page is built
         details = case_details(session=db, opened=opened, gset=current_guidelines(),
                                form=load_identity_form(settings.forms_dir))
     return render_template("cases/view.html", details=details, case=details.case)

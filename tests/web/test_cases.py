@@ -208,3 +208,18 @@ def test_finding_a_case_by_reference_goes_to_it(app, staff, cases, signed_in):
     client = signed_in("official")
     response = client.get("/cases/find", query_string={"reference": cases["ours"].lower()})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/cases/{cases['ours']}")
+
+
+def test_a_tampered_case_is_not_shown_and_the_failure_is_audited(app, staff, cases, signed_in):
+    with get_db(app).session() as db:
+        case = db.exec(select(Case).where(Case.reference == cases["ours"])).one()
+        sealed = bytearray(case.sealed_payload)
+        sealed[-1] ^= 1
+        case.sealed_payload = bytes(sealed)
+        db.add(case)
+        db.commit()
+    client = signed_in("supervisor")
+    before = len(events(app))
+    response = client.get(f"/cases/{cases['ours']}")
+    assert response.status_code == 500 and "cannot be read" in response.get_data(as_text=True)
+    assert [e.action for e in events(app)[before:]] == ["case.open.failed"]
