@@ -59,6 +59,8 @@ def _walk(data: object, top: str, where: str) -> Iterator[Message]:
             for index, item in enumerate(value):
                 if isinstance(item, str) and item.strip():
                     yield value.line_of(index), None, item.strip(), _comment(where, key)
+                else:  # a rule written as {text, when, source}
+                    yield from _walk(item, top, f"{where}/{key}")
         elif key in TEXT_MAP_KEYS and isinstance(value, MarkedDict):
             for code, text in value.items():
                 if isinstance(text, str) and text.strip():

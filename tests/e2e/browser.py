@@ -52,6 +52,7 @@ def referral(*args: str, env: dict[str, str]) -> str:
 def live_server(env: dict[str, str]) -> Iterator[str]:
     """`referral init`, then `referral serve` on a free loopback port; yields the base URL, stops it afterwards."""
     referral("init", env=env)
+    referral("demo", "seed", env=env)  # a post per country, one account per role, a few fictional cases
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "referral.cli", "serve", "--port", str(port), "--workers", "1"],
                               cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,

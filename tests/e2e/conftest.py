@@ -23,12 +23,16 @@ def browser():
         browser.close()
 
 
+DATA_DIRS: dict[str, object] = {}  # base URL -> its data folder, for tests that look at the server's database
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("e2e-data")
     env = {"REFERRAL_DATA_DIR": str(data), "REFERRAL_ENV": "development",
            "REFERRAL_ADMIN_PASSWORD": "e2e-admin-password-0001"}
     with live_server(env) as base:
+        DATA_DIRS[base] = data
         yield base
 
 
