@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from . import build_plan
 from .answers import Answers
@@ -35,7 +35,7 @@ class Divergence:
 @dataclass(frozen=True)
 class Debrief:
     scenario: str
-    plan: Plan
+    plan: Plan | None  # None for a debrief read back from storage (``from_json``): the plan's dict is kept apart
     differences: tuple[Difference, ...]
     divergences: tuple[Divergence, ...] = field(default=())
 
@@ -55,6 +55,25 @@ class Debrief:
     def added(self, name: str) -> frozenset[str]:
         return frozenset().union(*(d.got - d.expected for d in self.differences
                                    if d.field == name and isinstance(d.expected, frozenset)))
+
+
+    def to_json(self) -> dict[str, object]:
+        """The debrief as plain JSON (without the plan), to store beside a finished run."""
+        return {"scenario": self.scenario,
+                "differences": [{"field": d.field, "expected": _plain(d.expected), "got": _plain(d.got),
+                                 "set": isinstance(d.expected, frozenset)} for d in self.differences],
+                "divergences": [asdict(d) for d in self.divergences]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Debrief:
+        """A stored debrief again: enough for ``missed``, ``added``, ``first_divergence`` and ``summarize``."""
+        def value(item: Mapping[str, object], key: str) -> object:
+            return frozenset(item[key]) if item.get("set") else item[key]
+
+        differences = tuple(Difference(d["field"], value(d, "expected"), value(d, "got"))
+                            for d in data.get("differences", ()))
+        divergences = tuple(Divergence(**d) for d in data.get("divergences", ()))
+        return cls(str(data["scenario"]), None, differences, divergences)
 
 
 def _part(value: object, options: tuple[str, ...]) -> object:
