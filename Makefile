@@ -1,6 +1,6 @@
 SHELL := /bin/bash
 # The two commands of the README. Both install what they need first (Debian packages and .venv).
-.PHONY: demo test check bench lint translations
+.PHONY: demo test check bench lint translations slip-translations
 
 # Install, prepare the demonstration data on SQLite, and serve the app on http://127.0.0.1:5000
 demo:
@@ -30,3 +30,10 @@ translations:
 		.venv/bin/pybabel update -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching && \
 		.venv/bin/python tools/translation_drafts.py --restore-header && \
 		.venv/bin/pybabel compile -q -d translations; fi
+
+# The words of referral slips have their own catalogue (translations/<locale>/LC_MESSAGES/slips.po, read from
+# the .po at run time): re-extract them and refresh every slips.po (services/slip_text.py says why).
+slip-translations:
+	.venv/bin/pybabel extract -F translations/slips.cfg -k st -k st_noop --no-default-keywords \
+		--add-comments=Translators: --sort-by-file --no-wrap --omit-header -o translations/slips.pot .
+	.venv/bin/pybabel update -D slips -i translations/slips.pot -d translations --no-wrap

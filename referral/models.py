@@ -128,6 +128,13 @@ class Referral(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True))
     agency_key_id: int | None = Field(default=None, foreign_key="agency_keys.id")
     sealed_payload: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # Delivery and feedback (brief §3.3 item 7, §3.5); coarse and clear. The slip itself is never stored: it is
+    # rendered from the sealed case when asked for, and `slip_status` says whether that has worked yet.
+    slip_status: str = Field(default="pending", max_length=16)  # pending (not produced yet, or failed), ready
+    slip_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+    acknowledged_via: str | None = Field(default=None, max_length=16)  # inbox, phone
+    answered_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
 
 
 class ConsentRecord(SQLModel, table=True):

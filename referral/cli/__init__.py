@@ -19,6 +19,7 @@ from .init_commands import init_command
 from .scenarios_commands import scenarios_group
 from .screen import screen_command
 from .serve import serve_command
+from .slips_commands import slips_group
 
 
 def _create_app() -> Flask:
@@ -38,6 +39,7 @@ main.add_command(init_command)
 main.add_command(cases_group)
 main.add_command(audit_group)
 main.add_command(keys_group)
+main.add_command(slips_group)
 main.add_command(demo_group)
 
 
@@ -46,5 +48,5 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(guidelines_group)
     app.cli.add_command(scenarios_group)
     app.cli.add_command(screen_command)
-    for group in (cases_group, audit_group, keys_group, demo_group):
+    for group in (cases_group, audit_group, keys_group, slips_group, demo_group):
         app.cli.add_command(group)

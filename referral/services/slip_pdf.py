@@ -1,0 +1,161 @@
+"""HTML to PDF for referral slips: WeasyPrint, locked down (SECURITY.md P-23) and kept warm (PERFORMANCE.md G3).
+
+- WeasyPrint is imported once per process, on the first slip (importing it costs about 0.4 s), and one
+  ``FontConfiguration`` with the pre-parsed slip stylesheet is reused for every slip (the fonts are read once).
+- The ``url_fetcher`` serves only files of this package (``referral/static``: the stylesheet's fonts) and
+  ``data:`` URIs (the QR code). Anything else is logged (scheme, host and path; never the query, which may carry
+  data) and stops the rendering: templates escape every value, so a request for anything else means something
+  got through that should not have.
+- A rendering has a time limit (SIGALRM, where the rendering runs on the main thread: gunicorn's sync workers,
+  the command line, the tests; elsewhere the worker's own timeout is the backstop).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.request import url2pathname
+
+PACKAGE_FILES = Path(__file__).resolve().parent.parent / "static"
+STYLESHEET = PACKAGE_FILES / "css" / "slip.css"
+_SERVED = {".ttf": "font/ttf", ".otf": "font/otf", ".css": "text/css", ".svg": "image/svg+xml",
+           ".png": "image/png"}
+_DATA_TYPES = ("image/svg+xml", "image/png")
+
+log = logging.getLogger(__name__)
+
+
+class RenderFailed(RuntimeError):
+    """The slip could not be rendered; ``reason`` is one of timeout, blocked_fetch, error (no personal data)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the slip could not be rendered ({reason})")
+
+
+class _Alarm(BaseException):
+    """Raised by the time limit; a BaseException so that no ``except Exception`` inside WeasyPrint swallows it."""
+
+
+def _describe(url: str) -> str:
+    """What the log may say about a URL: scheme, host and path, without query or fragment."""
+    parts = urlsplit(url)
+    if parts.scheme == "data":
+        return "data:" + parts.path.split(",", 1)[0][:40]
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"[:200]
+
+
+def _make_fetcher_class():  # noqa: ANN202 - built after weasyprint is imported
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    class BlockedFetch(FatalURLFetchingError):
+        """A resource outside the allowlist was asked for: the rendering stops."""
+
+    class LockedFetcher(URLFetcher):
+        """Serves package files and data: URIs; refuses (logs and raises) everything else."""
+
+        blocked = FatalURLFetchingError  # ours, or WeasyPrint's own wrapping of one
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False, fail_on_errors=True)
+
+        def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+            scheme = url.split(":", 1)[0].lower()
+            try:
+                if scheme == "data":
+                    return self._data(url)
+                if scheme == "file":
+                    return self._package_file(url)
+            except (ValueError, OSError):
+                pass
+            log.warning("slip renderer refused to fetch %s", _describe(url))
+            raise BlockedFetch("refused")
+
+        @staticmethod
+        def _data(url: str) -> URLFetcherResponse:
+            header, _, payload = url[5:].partition(",")
+            media = header.split(";")[0].strip().lower() or "text/plain"
+            if media not in _DATA_TYPES:
+                raise ValueError("media type")
+            body = base64.b64decode(payload, validate=False) if header.endswith(";base64") \
+                else unquote_to_bytes(payload)
+            return URLFetcherResponse(url, body, {"Content-Type": media})
+
+        @staticmethod
+        def _package_file(url: str) -> URLFetcherResponse:
+            parts = urlsplit(url)
+            if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+                raise ValueError("not a local file")
+            path = Path(url2pathname(parts.path)).resolve()
+            if not path.is_relative_to(PACKAGE_FILES) or path.suffix not in _SERVED or not path.is_file():
+                raise ValueError("not a package file")
+            return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": _SERVED[path.suffix]})
+
+    return LockedFetcher
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Abort the block after ``seconds`` (main thread only; elsewhere the block runs without a limit)."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(_signum: int, _frame: object) -> None:
+        raise _Alarm()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class Renderer:
+    """One per process: WeasyPrint, its font configuration and the parsed slip stylesheet, behind a lock."""
+
+    def __init__(self) -> None:
+        started = time.perf_counter()
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        self._weasyprint = weasyprint
+        self.fetcher = _make_fetcher_class()()
+        self.fonts = FontConfiguration()
+        self.stylesheet = weasyprint.CSS(filename=str(STYLESHEET), font_config=self.fonts, url_fetcher=self.fetcher)
+        self._lock = threading.Lock()
+        self.started_in = time.perf_counter() - started
+
+    def pdf(self, html: str, finisher: Callable | None = None, seconds: float | None = None) -> bytes:
+        """The PDF of ``html``; RenderFailed on a blocked fetch, the time limit, or any other failure."""
+        with self._lock:
+            try:
+                with time_limit(seconds):
+                    document = self._weasyprint.HTML(string=html, base_url=PACKAGE_FILES.as_uri() + "/",
+                                                     url_fetcher=self.fetcher, encoding="utf-8")
+                    return document.write_pdf(stylesheets=[self.stylesheet], font_config=self.fonts,
+                                              finisher=finisher)
+            except _Alarm:
+                raise RenderFailed("timeout") from None
+            except self.fetcher.blocked:
+                raise RenderFailed("blocked_fetch") from None
+            except Exception as exc:  # noqa: BLE001 - the caller keeps the case and marks the slip pending
+                log.error("slip rendering failed: %s", type(exc).__name__)
+                raise RenderFailed("error") from None
+
+
+def uses_harfbuzz_subsetter() -> bool:
+    """Whether WeasyPrint will subset fonts with HarfBuzz (libharfbuzz-subset0) rather than fontTools."""
+    from weasyprint.pdf import fonts
+    from weasyprint.text.ffi import harfbuzz
+
+    return fonts.harfbuzz_subset is not None and bool(harfbuzz.hb_version_atleast(4, 1, 0))
