@@ -20,7 +20,11 @@ Audit events carry counts and codes only. Functions take the caller's session; t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -211,12 +215,33 @@ def abandon(*, session: Session, screening: Screening, user: User) -> None:
 
 # -- questions --------------------------------------------------------------------------------------------------
 
+_PATHS: OrderedDict[str, tuple[GuidelineSet, Path]] = OrderedDict()
+_PATHS_LOCK = threading.Lock()
+_PATHS_KEPT = 256
+
+
 def walk_path(gset: GuidelineSet, answers: Answers) -> Path:
     """Replay the walk over the answers: the questions in the order they are asked, each with its answer.
 
     The records of ``answers`` are not in walk order once an answer has been changed, so Back and the list of
-    answers follow this replay instead.
+    answers follow this replay instead. A replay costs one walk per answer; the last few are remembered, so the
+    page after an answer does not replay what the answer's post just did (the key holds no value in clear).
     """
+    key = hashlib.sha256(json.dumps(answers.to_json(), sort_keys=True).encode()).hexdigest()
+    with _PATHS_LOCK:
+        known = _PATHS.get(key)
+        if known is not None and known[0] is gset:
+            _PATHS.move_to_end(key)
+            return known[1]
+    path = _replay(gset, answers)
+    with _PATHS_LOCK:
+        _PATHS[key] = (gset, path)
+        while len(_PATHS) > _PATHS_KEPT:
+            _PATHS.popitem(last=False)
+    return path
+
+
+def _replay(gset: GuidelineSet, answers: Answers) -> Path:
     replay, steps = Answers(), []
     for _ in range(len(answers.records) + 1):
         question = next_step(gset, replay)
@@ -244,9 +269,12 @@ def question_at(path: Path, tree: str, node: str) -> Question | None:
 
 
 def record_answer(*, session: Session, vault: Vault, gset: GuidelineSet, screening: Screening, user: User,
-                  tree: str, node: str, value: object) -> Path:
-    """Answer the pending question, or change an earlier one (which voids the answers reached through it)."""
-    path = walk_path(gset, screening.answers)
+                  tree: str, node: str, value: object, path: Path | None = None) -> Path:
+    """Answer the pending question, or change an earlier one (which voids the answers reached through it).
+
+    Returns the new path. ``path`` is the current one, when the caller has it already.
+    """
+    path = path or walk_path(gset, screening.answers)
     number = path.index(tree, node)
     question = question_at(path, tree, node)
     if question is None:
@@ -311,32 +339,50 @@ def identity_problems(form: IdentityForm, screening: Screening, fields: list[str
     return []
 
 
-def stage(gset: GuidelineSet, form: IdentityForm, screening: Screening) -> str:
-    """Where the screening stands: questions, consent, identity or review."""
-    if next_step(gset, screening.answers) is not None:
-        return "questions"
+@dataclass(frozen=True)
+class Progress:
+    """Where a screening stands, with what was computed to find out (so a page need not compute it again)."""
+
+    stage: str  # questions, consent, identity or review
+    path: Path
+    plans: Plans | None = None  # once the questions are done
+    fields: tuple[str, ...] = ()  # the identity fields to ask, once consent is recorded
+
+    def reached(self, wanted: str) -> bool:
+        return STAGES.index(self.stage) >= STAGES.index(wanted)
+
+
+def progress(gset: GuidelineSet, form: IdentityForm, screening: Screening) -> Progress:
+    """Where the screening stands. The stages are computed from the answers, never stored (see the top)."""
+    path = walk_path(gset, screening.answers)
+    if path.pending is not None:
+        return Progress("questions", path)
     found = plans(gset, screening)
     if not consent_complete(screening, found.base):
-        return "consent"
-    fields = needed_fields(form, found.final)
-    if not set(fields) <= set(screening.identity) or identity_problems(form, screening, fields):
-        return "identity"
-    return "review"
+        return Progress("consent", path, found)
+    fields = tuple(needed_fields(form, found.final))
+    if not set(fields) <= set(screening.identity) or identity_problems(form, screening, list(fields)):
+        return Progress("identity", path, found, fields)
+    return Progress("review", path, found, fields)
 
 
-def _require(gset: GuidelineSet, form: IdentityForm, screening: Screening, wanted: str) -> str:
-    where = stage(gset, form, screening)
-    if STAGES.index(where) < STAGES.index(wanted):
-        raise NotReady(where)
-    return where
+def stage(gset: GuidelineSet, form: IdentityForm, screening: Screening) -> str:
+    """Where the screening stands: questions, consent, identity or review."""
+    return progress(gset, form, screening).stage
+
+
+def _require(gset: GuidelineSet, form: IdentityForm, screening: Screening, wanted: str) -> Progress:
+    found = progress(gset, form, screening)
+    if not found.reached(wanted):
+        raise NotReady(found.stage)
+    return found
 
 
 def record_consent(*, session: Session, vault: Vault, gset: GuidelineSet, form: IdentityForm,
                    screening: Screening, user: User, decisions: Mapping[str, bool],
                    now: datetime | None = None) -> Plans:
     """Record the person's decision (True: agrees) for every destination kind of the plan, with the time."""
-    _require(gset, form, screening, "consent")
-    base = plans(gset, screening).base
+    base = _require(gset, form, screening, "consent").plans.base
     if set(decisions) != set(base.destinations):
         raise AnswerRejected("a decision is needed for each destination, and for no other")
     moment = (utc(now) or now_utc()).isoformat()
@@ -355,8 +401,7 @@ def record_consent(*, session: Session, vault: Vault, gset: GuidelineSet, form: 
 def record_identity(*, session: Session, vault: Vault, gset: GuidelineSet, form: IdentityForm,
                     screening: Screening, user: User, values: Mapping[str, str]) -> list[tuple[str, str]]:
     """Keep what was entered for the needed fields (even when wrong, so nothing is lost); return the problems."""
-    _require(gset, form, screening, "identity")
-    fields = needed_fields(form, plans(gset, screening).final)
+    fields = list(_require(gset, form, screening, "identity").fields)
     screening.identity.update({name: str(values.get(name) or "") for name in fields})
     _save(session, vault, screening)
     problems = identity_problems(form, screening, fields)
@@ -377,9 +422,7 @@ def submit(*, session: Session, vault: Vault, gset: GuidelineSet, form: Identity
     """
     if screening.draft.status == "submitted":
         return session.get(Case, screening.draft.case_id)
-    _require(gset, form, screening, "review")
-    found = plans(gset, screening)
-    fields = needed_fields(form, found.final)
+    fields = _require(gset, form, screening, "review").fields
     try:
         case = create_case(session=session, vault=vault, gset=gset, form=form, user=user, post=screening.post,
                            facts=dict(screening.answers.values),

@@ -3,6 +3,8 @@
 Every page reads the sealed draft on the server (nothing of a screening lives in the browser); every POST changes
 it and redirects (PRG), and no GET changes anything. URLs carry the draft id and node ids only. A draft that is
 not the official's own answers 404, exactly like one that does not exist, and the refusal is audited.
+A form sent back with a mistake is shown again with what was entered and a message beside the field, as a page
+(200, like the sign-in form), because no 4xx or 5xx body may repeat input (SECURITY.md P-18).
 """
 
 from __future__ import annotations
@@ -88,11 +90,12 @@ def _to_stage(draft_id: str, stage: str) -> Response:
     return redirect(url_for(STAGE_ENDPOINTS[stage], draft_id=draft_id), code=303)
 
 
-def _at_least(screening: service.Screening, wanted: str) -> None:
+def _at_least(screening: service.Screening, wanted: str) -> service.Progress:
     """Send to the stage the screening is at when it has not reached ``wanted`` (no identity before consent)."""
-    stage = service.stage(current_guidelines(), _forms(), screening)
-    if service.STAGES.index(stage) < service.STAGES.index(wanted):
-        abort(_to_stage(screening.id, stage))
+    progress = service.progress(current_guidelines(), _forms(), screening)
+    if not progress.reached(wanted):
+        abort(_to_stage(screening.id, progress.stage))
+    return progress
 
 
 # -- start and resume -------------------------------------------------------------------------------------------
@@ -113,7 +116,7 @@ def begin() -> Response | tuple[str, int]:
         with get_db().read_session() as db:
             drafts = service.open_drafts(session=db, vault=_vault(), user=current_user())
         error = _("Choose the language the person understands best.")
-        return render_template("screening/start.html", drafts=drafts, locales=LOCALES, error=error), 422
+        return render_template("screening/start.html", drafts=drafts, locales=LOCALES, error=error), 200
     with get_db().session() as db:
         screening = service.start(session=db, vault=_vault(), user=current_user(), language=language)
         db.commit()
@@ -167,11 +170,11 @@ def answer(draft_id: str, tree: str, node: str) -> Response | tuple[str, int]:
         value, error = parse_answer(gset, asked, request.form)
         if error is None:
             path = service.record_answer(session=db, vault=_vault(), gset=gset, screening=screening,
-                                         user=current_user(), tree=tree, node=node, value=value)
+                                         user=current_user(), tree=tree, node=node, value=value, path=path)
             db.commit()
     if error is not None:
         page = pages.question_page(gset, screening, path, asked, value, error, request.form.get("value", ""))
-        return render_template("screening/question.html", **page), 422
+        return render_template("screening/question.html", **page), 200
     number = path.index(tree, node)
     if number is not None and number + 1 < len(path.steps):  # an earlier answer: on to the one after it
         return redirect(pages.edit_url(draft_id, path.steps[number + 1].question), code=303)
@@ -184,10 +187,9 @@ def answer(draft_id: str, tree: str, node: str) -> Response | tuple[str, int]:
 @allow("official")
 def plan(draft_id: str) -> str:
     screening, gset = _read(draft_id), current_guidelines()
-    _at_least(screening, "consent")
-    found = service.plans(gset, screening)
-    shown = found.final if service.consent_complete(screening, found.base) else found.base
-    path = service.walk_path(gset, screening.answers)
+    progress = _at_least(screening, "consent")
+    found, path = progress.plans, progress.path
+    shown = found.final if progress.reached("identity") else found.base
     return render_template("screening/plan.html", **pages.common(screening), **pages.plan_page(gset, shown.to_dict()),
                            answers=pages.answers_list(gset, screening, path),
                            back_url=pages.edit_url(draft_id, path.steps[-1].question) if path.steps else None)
@@ -199,25 +201,25 @@ def consent(draft_id: str) -> str | Response | tuple[str, int]:
     gset, form = current_guidelines(), _forms()
     if request.method == "GET":
         screening = _read(draft_id)
-        _at_least(screening, "consent")
-        return render_template("screening/consent.html", **_consent_page(screening, None))
+        progress = _at_least(screening, "consent")
+        return render_template("screening/consent.html", **_consent_page(screening, progress, None))
     with _writing(draft_id) as (db, screening):
-        _at_least(screening, "consent")
-        decisions, chosen = parse_consent(service.plans(gset, screening).base, request.form)
+        progress = _at_least(screening, "consent")
+        decisions, chosen = parse_consent(progress.plans.base, request.form)
         if decisions is not None:
             service.record_consent(session=db, vault=_vault(), gset=gset, form=form, screening=screening,
                                    user=current_user(), decisions=decisions)
             db.commit()
     if decisions is None:
-        page = _consent_page(screening, chosen, _("Record the person's answer for every service."))
-        return render_template("screening/consent.html", **page), 422
+        page = _consent_page(screening, progress, chosen, _("Record the person's answer for every service."))
+        return render_template("screening/consent.html", **page), 200
     return _to_stage(draft_id, service.stage(gset, form, screening))
 
 
-def _consent_page(screening: service.Screening, chosen: dict[str, str] | None, error: str | None = None) -> dict:
-    gset, form = current_guidelines(), _forms()
-    found = service.plans(gset, screening)
-    if chosen is None and service.consent_complete(screening, found.base):
+def _consent_page(screening: service.Screening, progress: service.Progress, chosen: dict[str, str] | None,
+                  error: str | None = None) -> dict:
+    gset, form, found = current_guidelines(), _forms(), progress.plans
+    if chosen is None and progress.reached("identity"):
         chosen = {kind: "yes" if entry["decision"] == "given" else "no" for kind, entry in screening.consent.items()}
     return {**pages.common(screening), **pages.consent_page(gset, form, load_consent_form(
         current_app.extensions["referral.settings"].forms_dir), found, screening), "chosen": chosen or {},
@@ -231,14 +233,14 @@ def identity(draft_id: str) -> str | Response | tuple[str, int]:
     forms_dir = current_app.extensions["referral.settings"].forms_dir
     if request.method == "GET":
         screening = _read(draft_id)
-        _at_least(screening, "identity")
-        fields = service.needed_fields(form, service.plans(gset, screening).final)
-        entered = identity_form_class(forms_dir, tuple(fields))(data={n: screening.identity.get(n, "") for n in fields})
-        return render_template("screening/identity.html", **pages.identity_page(gset, form, screening, fields, entered))
+        progress = _at_least(screening, "identity")
+        fields = progress.fields
+        entered = identity_form_class(forms_dir, fields)(data={n: screening.identity.get(n, "") for n in fields})
+        return render_template("screening/identity.html", **pages.identity_page(form, screening, progress, entered))
     with _writing(draft_id) as (db, screening):
-        _at_least(screening, "identity")
-        fields = service.needed_fields(form, service.plans(gset, screening).final)
-        entered = identity_form_class(forms_dir, tuple(fields))()
+        progress = _at_least(screening, "identity")
+        fields = progress.fields
+        entered = identity_form_class(forms_dir, fields)()
         valid = entered.validate()
         problems = service.record_identity(session=db, vault=_vault(), gset=gset, form=form, screening=screening,
                                            user=current_user(), values={n: entered[n].data or "" for n in fields})
@@ -246,16 +248,16 @@ def identity(draft_id: str) -> str | Response | tuple[str, int]:
     if valid and not problems:
         return redirect(url_for("screening.review", draft_id=draft_id), code=303)
     pages.add_problems(entered, problems)
-    return render_template("screening/identity.html",
-                           **pages.identity_page(gset, form, screening, fields, entered)), 422
+    return render_template("screening/identity.html", **pages.identity_page(form, screening, progress, entered)), 200
 
 
 @bp.get("/<draft_id>/review")
 @allow("official")
 def review(draft_id: str) -> str:
-    screening, gset, form = _read(draft_id), current_guidelines(), _forms()
-    _at_least(screening, "review")
-    return render_template("screening/review.html", **pages.review_page(gset, form, screening))
+    screening = _read(draft_id)
+    progress = _at_least(screening, "review")
+    return render_template("screening/review.html",
+                           **pages.review_page(current_guidelines(), _forms(), screening, progress))
 
 
 @bp.post("/<draft_id>/submit")

@@ -19,7 +19,7 @@ from ..i18n import in_person_locale, locale_info
 from ..services.cases import OpenedCase
 from ..services.consent_form import ConsentForm
 from ..services.intake import IdentityForm
-from ..services.screening import Path, Plans, Screening, needed_fields, plans
+from ..services.screening import Path, Plans, Progress, Screening
 from .answer_labels import DERIVED, NONE_OF_THESE, UNKNOWN, value_label, values_label
 from .labels import CATEGORIES, DESTINATIONS, URGENCY, label
 
@@ -82,19 +82,24 @@ def _options(gset: GuidelineSet, question: Question, value: object) -> list[tupl
             for choice in question.choices]
 
 
+def answer_fields(gset: GuidelineSet, question: Question, value: object, typed: str | None = None) -> dict[str, object]:
+    """The question and its answer form (screening/_question.html), shared with training."""
+    spec = gset.vocab.facts[question.fact]
+    if typed is None:
+        typed = "" if value in (None, "unknown") or isinstance(value, frozenset) else str(value)
+    return {"question": question, "node": question.node, "kind": question.node.answer_type,
+            "options": _options(gset, question, value), "unknown_label": UNKNOWN, "none_label": NONE_OF_THESE,
+            "typed": typed, "low": spec.minimum, "high": spec.maximum,
+            "example": CODE_EXAMPLES.get(question.fact, "")}
+
+
 def question_page(gset: GuidelineSet, screening: Screening, path: Path, question: Question, value: object,
                   error: str | None = None, typed: str | None = None) -> dict[str, object]:
     """The page of one question, with the answer it has (None when it is the pending one)."""
     number = path.index(question.tree.id, question.node.id)
     previous = path.steps[number - 1] if number else (path.steps[-1] if number is None and path.steps else None)
-    spec = gset.vocab.facts[question.fact]
-    if typed is None:
-        typed = "" if value in (None, "unknown") or isinstance(value, frozenset) else str(value)
     return {
-        **common(screening), "question": question, "node": question.node, "kind": question.node.answer_type,
-        "options": _options(gset, question, value), "unknown_label": UNKNOWN, "none_label": NONE_OF_THESE,
-        "typed": typed,
-        "low": spec.minimum, "high": spec.maximum, "example": CODE_EXAMPLES.get(question.fact, ""),
+        **common(screening), **answer_fields(gset, question, value, typed),
         "position": (number if number is not None else len(path.steps)) + 1, "editing": number is not None,
         "back_url": edit_url(screening.id, previous.question) if previous else None,
         "voided": [_node_text(gset, tree, node) for tree, node in screening.voided], "error": error,
@@ -160,13 +165,16 @@ def consent_page(gset: GuidelineSet, form: IdentityForm, consent: ConsentForm, f
     return {"rows": rows, "dropped": dropped, "form_text": consent, "child": child}
 
 
-def identity_page(gset: GuidelineSet, form: IdentityForm, screening: Screening, fields: list[str],
-                  entered: object) -> dict[str, object]:
+def receivers(form: IdentityForm, progress: Progress) -> list[dict[str, object]]:
+    """Each agency of the final plan, and the identity fields it receives."""
+    return [{"name": (r.agency or {}).get("name") or label(DESTINATIONS, r.kind),
+             "fields": fields_for(form, list(r.requested_as), list(progress.fields))}
+            for r in progress.plans.final.referrals]
+
+
+def identity_page(form: IdentityForm, screening: Screening, progress: Progress, entered: object) -> dict[str, object]:
     """The identity fields asked, and which agency receives which of them."""
-    final = plans(gset, screening).final
-    receivers = [{"name": (r.agency or {}).get("name") or label(DESTINATIONS, r.kind),
-                  "fields": fields_for(form, list(r.requested_as), fields)} for r in final.referrals]
-    return {**common(screening), "form": entered, "fields": fields, "receivers": receivers}
+    return {**common(screening), "form": entered, "fields": progress.fields, "receivers": receivers(form, progress)}
 
 
 def add_problems(entered: object, problems: list[tuple[str, str]]) -> None:
@@ -177,14 +185,12 @@ def add_problems(entered: object, problems: list[tuple[str, str]]) -> None:
             field.errors = [*field.errors, gettext("Check this field: it is not accepted as entered.")]
 
 
-def review_page(gset: GuidelineSet, form: IdentityForm, screening: Screening) -> dict[str, object]:
+def review_page(gset: GuidelineSet, form: IdentityForm, screening: Screening, progress: Progress) -> dict[str, object]:
     """The final plan (after the person's decisions) and what each agency will receive, before submitting."""
-    found = plans(gset, screening)
-    fields = needed_fields(form, found.final)
-    entered = [(t(form.fields[name].label), screening.identity.get(name, "")) for name in fields]
-    receivers = identity_page(gset, form, screening, fields, None)["receivers"]
-    return {**common(screening), **plan_page(gset, found.final.to_dict()), "entered": entered,
-            "receivers": receivers, "refused": [label(DESTINATIONS, kind) for kind in found.final.refused]}
+    final = progress.plans.final
+    entered = [(t(form.fields[name].label), screening.identity.get(name, "")) for name in progress.fields]
+    return {**common(screening), **plan_page(gset, final.to_dict()), "entered": entered,
+            "receivers": receivers(form, progress)}
 
 
 def done_page(gset: GuidelineSet, screening: Screening, opened: OpenedCase) -> dict[str, object]:

@@ -167,7 +167,7 @@ def test_a_wrong_number_is_refused_beside_the_question_and_nothing_is_recorded(a
     official.answers(tree, node, "no")
     official.answers("demo-first-contact", "q_age_look", "adult")
     response = official.answers("demo-first-contact", "q_age", "two hundred")
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert 'role="alert"' in response.get_data(as_text=True) and "whole number from 0 to 120" in text_of(
         response.get_data(as_text=True))
     assert official.sees_question()[1] == "q_age"
@@ -220,7 +220,7 @@ def test_bad_identity_gets_a_message_beside_the_field_and_nothing_entered_is_los
                "notes": "Needs insulin"}
     response = official.enters_identity(entered)
     page = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert re.search(r'id="date_of_birth"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="date_of_birth"', page)
     assert 'id="date_of_birth-error" role="alert">Write the date as year-month-day' in page
     for value in ("Ольга", "Петрова", "31.02.1990", "Needs insulin"):

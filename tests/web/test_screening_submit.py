@@ -1,0 +1,102 @@
+"""R-02: a double-tapped Submit, concurrent posts of one draft and a retry after a timeout give exactly one case,
+and every response leads to the same case. Run on SQLite and on a throwaway PostgreSQL server, where the posts
+really run side by side (SQLite queues writers; PostgreSQL queues them on the draft's row lock).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlmodel import select
+
+from referral.db import get_db
+from referral.engine import load_guidelines
+from referral.models import AuditEvent, Case, Referral
+from tests.conftest import DEMO_GUIDELINES
+from tests.storage.conftest import APP_ROLE, OWNER, new_pg_database, pg_server  # noqa: F401 - fixtures
+from tests.web.screening_nav import Official
+
+ADULT_ASYLUM = {"medical_emergency": "no", "age_apparent": "adult", "age_years": 30, "asylum_wish": "explicit",
+                "removal_imminent": "no", "indicators": frozenset(), "group_size": 1, "sex": "male",
+                "companion": "none"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(settings, request):
+    settings = settings.with_overrides(guidelines_dir=DEMO_GUIDELINES)
+    if request.param == "postgres":
+        server = request.getfixturevalue("pg_server")
+        name = new_pg_database(server)
+        settings = settings.with_overrides(database_url_override=server.url(APP_ROLE, name),
+                                           database_admin_url=server.url(OWNER, name))
+    return settings
+
+
+@pytest.fixture
+def ready(app, staff, signed_in) -> Official:
+    """An official with a screening ready to submit."""
+    official = Official(signed_in("official"), load_guidelines(DEMO_GUIDELINES))
+    official.starts("fa_AF")
+    official.walks(ADULT_ASYLUM)
+    official.consents({"national_asylum_authority": True, "unhcr": True, "legal_aid": True})
+    response = official.enters_identity({"given_name": "Test", "phone": "+000"})
+    assert response.request.path.endswith("/review")
+    return official
+
+
+def same_browser(app, official: Official):  # noqa: ANN201
+    """Another connection of the same tablet: the same session cookie."""
+    client = app.test_client()
+    client.set_cookie("referral", official.client.get_cookie("referral").value)
+    return client
+
+
+def cases_of(app, draft: str) -> list[Case]:
+    with get_db(app).read_session() as db:
+        return list(db.exec(select(Case).where(Case.idempotency_key == draft)))
+
+
+def test_concurrent_submits_of_one_draft_create_one_case(app, ready):
+    url, token = f"/screening/{ready.draft}/submit", ready.token
+    clients = [same_browser(app, ready) for _ in range(8)]
+    barrier = threading.Barrier(len(clients))
+    answers: list[tuple[int, str]] = []
+
+    def tap(client) -> None:  # noqa: ANN001
+        barrier.wait()
+        response = client.post(url, data={"csrf_token": token})
+        answers.append((response.status_code, response.headers.get("Location", "")))
+
+    threads = [threading.Thread(target=tap, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [(303, f"/screening/{ready.draft}/done")] * len(clients)
+    cases = cases_of(app, ready.draft)
+    assert len(cases) == 1
+    with get_db(app).read_session() as db:
+        created = db.exec(select(AuditEvent).where(AuditEvent.action == "case.create",
+                                                   AuditEvent.object_id == cases[0].id)).all()
+        referrals = db.exec(select(Referral).where(Referral.case_id == cases[0].id)).all()
+    assert len(created) == 1 and sorted(r.kind for r in referrals) == ["legal_aid", "unhcr"]
+    references = {same_browser(app, ready).get(f"/screening/{ready.draft}/done").get_data(as_text=True)
+                  .count(cases[0].reference) > 0 for _ in range(3)}
+    assert references == {True}  # every response leads to the same case
+
+
+def test_a_double_tap_and_a_retry_after_a_timeout_give_the_first_case(app, ready):
+    first = ready.submits(follow=False)
+    second = ready.submits(follow=False)  # the second tap
+    retry = same_browser(app, ready).post(f"/screening/{ready.draft}/submit", data={"csrf_token": ready.token})
+    assert {r.headers["Location"] for r in (first, second, retry)} == {f"/screening/{ready.draft}/done"}
+    assert len(cases_of(app, ready.draft)) == 1
+
+
+def test_a_dropped_connection_before_submit_loses_no_answer(app, ready):
+    """The tablet lost the page after the identity step: a new connection finds the draft at the same stage."""
+    again = same_browser(app, ready).get(f"/screening/{ready.draft}")
+    assert again.headers["Location"].endswith("/review")
+    page = same_browser(app, ready).get(f"/screening/{ready.draft}/review").get_data(as_text=True)
+    assert "+000" in page and "Test" in page
