@@ -32,7 +32,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..engine import Answers, GuidelineSet, Plan, Question, answer, build_plan, next_step
+from ..engine import Answers, GuidelineError, GuidelineSet, Plan, Question, answer, build_plan, next_step
 from ..models import Case, ConsentRecord, Draft, Post, User, now_utc, utc
 from ..vault import KeyDestroyed, SealedDataInvalid, Vault
 from . import audit
@@ -58,6 +58,10 @@ class NotReady(Exception):
     def __init__(self, stage: str) -> None:
         self.stage = stage
         super().__init__(f"the screening is at the {stage} stage")
+
+
+class NoPathway(LookupError):
+    """The post's country has no referral pathway in the guidelines: a screening there could not refer anyone."""
 
 
 class AnswerRejected(ValueError):
@@ -129,13 +133,17 @@ class Plans:
 
 # -- drafts -----------------------------------------------------------------------------------------------------
 
-def start(*, session: Session, vault: Vault, user: User, language: str) -> Screening:
+def start(*, session: Session, vault: Vault, gset: GuidelineSet, user: User, language: str) -> Screening:
     """Start a screening of one person for ``user`` at the user's post, with the person's language."""
     if not _LANGUAGE.fullmatch(language or ""):
         raise ValueError("the person's language must be a code such as ru or fa_AF")
     post = session.get(Post, user.post_id) if user.post_id is not None else None
     if post is None:
         raise DraftUnavailable()
+    try:
+        gset.pathway(post.country)
+    except GuidelineError:
+        raise NoPathway(post.country) from None
     draft = Draft(user_id=user.id, post_id=post.id)
     screening = Screening(draft, post, language)
     _seal(vault, screening)

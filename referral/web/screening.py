@@ -102,23 +102,25 @@ def _at_least(screening: service.Screening, wanted: str) -> service.Progress:
 
 @bp.get("/")
 @allow("official")
-def start() -> str:
+def start(error: str | None = None) -> str:
     with get_db().read_session() as db:
         drafts = service.open_drafts(session=db, vault=_vault(), user=current_user())
-    return render_template("screening/start.html", drafts=drafts, locales=LOCALES)
+    return render_template("screening/start.html", drafts=drafts, locales=LOCALES, error=error)
 
 
 @bp.post("/")
 @allow("official")
-def begin() -> Response | tuple[str, int]:
+def begin() -> Response | str:
     language = request.form.get("language", "")
     if language not in LOCALES:
-        with get_db().read_session() as db:
-            drafts = service.open_drafts(session=db, vault=_vault(), user=current_user())
-        error = _("Choose the language the person understands best.")
-        return render_template("screening/start.html", drafts=drafts, locales=LOCALES, error=error), 200
+        return start(_("Choose the language the person understands best."))
     with get_db().session() as db:
-        screening = service.start(session=db, vault=_vault(), user=current_user(), language=language)
+        try:
+            screening = service.start(session=db, vault=_vault(), gset=current_guidelines(), user=current_user(),
+                                      language=language)
+        except service.NoPathway:
+            return start(_("The guidelines have no referral pathway for the country of your post. "
+                           "Ask the administrator."))
         db.commit()
     return redirect(url_for("screening.question", draft_id=screening.id), code=303)
 

@@ -323,3 +323,27 @@ def test_no_answer_lives_in_the_browser(app, staff, official):
         hidden = re.findall(r'<input[^>]*type="hidden"[^>]*>', page)
         assert all('name="csrf_token"' in tag or 'name="next"' in tag for tag in hidden)
         assert "<script" not in page  # no script, so no localStorage either
+
+
+def test_a_screening_cannot_start_at_a_post_whose_country_has_no_pathway(app, staff):
+    from referral.services import users
+    from referral.services.cases import ensure_post
+    from tests.web.conftest import sign_in
+
+    with get_db(app).session() as db:
+        post = ensure_post(session=db, code="ZZ-01", country="zz", name="Nowhere")
+        users.create_user(session=db, username="far", password="a-long-test-password", role="official",
+                          post_id=post.id)
+        db.commit()
+    client = app.test_client()
+    sign_in(client, "far")
+    official = Official(client, load_guidelines(DEMO_GUIDELINES))
+    page = official.post("/screening/", {"language": "ru"}).get_data(as_text=True)
+    assert "no referral pathway for the country of your post" in text_of(page)
+    assert rows(app, Draft) == []
+
+
+def test_a_language_must_be_chosen_to_start(app, staff, official):
+    page = official.post("/screening/", {"language": "xx"}).get_data(as_text=True)
+    assert "Choose the language the person understands best." in text_of(page)
+    assert rows(app, Draft) == []
