@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import func, select
 
 from referral.db import get_db
@@ -308,10 +310,17 @@ def test_pages_of_a_screening_change_nothing_when_read(app, staff, official):
     official.consents({"health": True})
     official.enters_identity({"given_name": "A"})
     before = (audit_count(app), rows(app, Draft, Draft.id == official.draft)[0].seal_count)
-    for path in ("", "/next", "/plan", "/consent", "/identity", "/review", "/abandon",
-                 "/q/demo-first-contact/q_emergency"):
-        assert official.client.get(f"/screening/{official.draft}{path}").status_code in (200, 303)
-    official.client.get("/screening/")
+    flushes = []
+    listener = lambda session, _context, _instances: flushes.append(list(session.new | session.dirty))  # noqa: E731
+    event.listen(OrmSession, "before_flush", listener)
+    try:
+        for path in ("", "/next", "/plan", "/consent", "/identity", "/review", "/abandon",
+                     "/q/demo-first-contact/q_emergency"):
+            assert official.client.get(f"/screening/{official.draft}{path}").status_code in (200, 303)
+        official.client.get("/screening/")
+    finally:
+        event.remove(OrmSession, "before_flush", listener)
+    assert flushes == []  # P-15: no ORM write at all while reading
     assert (audit_count(app), rows(app, Draft, Draft.id == official.draft)[0].seal_count) == before
 
 
