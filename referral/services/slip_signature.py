@@ -161,3 +161,13 @@ def check_pdf(pdf: bytes, verify: Callable[[bytes, bytes, bytes], bool], trusted
     trusted = any(hmac.compare_digest(public_key, bytes(key)) for key in trusted_keys)
     return SlipCheck(found=True, untouched=untouched, trusted=trusted, public_key=public_key,
                      referral_id=referral_id, data_signature=data_signature)
+
+
+def signed_by(pdf: bytes, verify: Callable[[bytes, bytes, bytes], bool], public_key: bytes) -> bool:
+    """Whether the file's PDF signature holds under ``public_key`` (whatever key the block names)."""
+    try:
+        begin, end = _placeholder_span(pdf)
+        signature = bytes.fromhex(pdf[begin:end].decode("ascii"))
+    except (SignatureError, ValueError, UnicodeDecodeError):
+        return False
+    return verify(pdf_message(pdf[:begin] + _PLACEHOLDER + pdf[end:]), signature, public_key)

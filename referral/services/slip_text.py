@@ -226,7 +226,10 @@ def slip_texts(data: SlipData, vocab: Vocabulary, form: IdentityForm, fingerprin
         "kinds": [word(DESTINATIONS, kind) for kind in data.requested_as],
         "person_heading": st("Person"),
         "only_needed": st("Only the personal data this agency needs is shown."),
-        "identity": [(st(fields[name].label) if name in fields else name, value) for name, value in data.identity],
+        "identity": [(st(fields[name].label) if name in fields else name, value) for name, value in data.identity
+                     if name not in fields or fields[name].type != "multiline"],
+        "long_texts": [(st(fields[name].label), value) for name, value in data.identity
+                       if name in fields and fields[name].type == "multiline"],
         "shortened": st("Shortened to fit the slip; the post keeps the full text.") if data.shortened else "",
         "person": _person(data),
         "communication_heading": st("Language and interpreter"), "communication": _communication(data),
