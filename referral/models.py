@@ -220,3 +220,56 @@ class Draft(SQLModel, table=True):
     sealed_payload: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     wrapped_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     kek_id: str | None = Field(default=None, max_length=32, index=True)
+
+
+# -- training (issue 7) -----------------------------------------------------------------------------------------
+# Workshops walk fictional scenarios on the real trees. Their data is fictional by construction, so it is kept in
+# clear and apart: never sealed, never in the case store (cases, referrals, drafts), the audit trail or statistics.
+
+WORKSHOP_MODES = ("solo", "roleplay")
+
+
+class Workshop(SQLModel, table=True):
+    """A trainer's choice of scenarios, and the code that trainees join with (no account needed)."""
+
+    __tablename__ = "workshops"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True, index=True)
+    trainer_id: int = Field(foreign_key="users.id", index=True)
+    title: str = Field(max_length=120)
+    scenario_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mode: str = Field(default="solo", max_length=16)  # solo, roleplay (WORKSHOP_MODES)
+    created_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True))
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+
+
+class Trainee(SQLModel, table=True):
+    """Someone in a workshop: a display name only. The session keeps the trainee's id; ``token_hash`` is the
+    SHA-256 of a resume code shown to the trainee, to come back after the tablet's session has ended."""
+
+    __tablename__ = "trainees"
+    __table_args__ = (UniqueConstraint("workshop_id", "display_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workshop_id: int = Field(foreign_key="workshops.id", index=True)
+    display_name: str = Field(max_length=40)
+    token_hash: str = Field(max_length=64, unique=True)
+    joined_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True))
+
+
+class TrainingRun(SQLModel, table=True):
+    """One trainee's walk of one scenario: the answers (``Answers.to_json``) and, once finished, the debrief's
+    summary, kept so that the results stand as they were scored even if a tree changes later."""
+
+    __tablename__ = "training_runs"
+    __table_args__ = (UniqueConstraint("trainee_id", "scenario_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trainee_id: int = Field(foreign_key="trainees.id", index=True)
+    scenario_id: str = Field(max_length=100)
+    answers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True))
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True), nullable=True)
+    correct: bool | None = None
+    debrief: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
