@@ -133,11 +133,12 @@ def _html(data: SlipData, vault: Vault, gset: GuidelineSet, form: IdentityForm, 
 
 
 def render_slip(*, session: Session, vault: Vault, gset: GuidelineSet, form: IdentityForm, referral: Referral,
-                second_language: str | None = SECOND_LANGUAGE, time_limit: float | None = RENDER_TIME_LIMIT,
+                second_language: str | None = SECOND_LANGUAGE, time_limit: float | None = None,
                 language: str | None = None) -> Slip:
     """The signed PDF slip of ``referral``, in the agency's slip language (or ``language``).
 
-    Writes nothing; raises SlipUnavailable or RenderFailed when there can be no slip now.
+    Writes nothing; raises SlipUnavailable or RenderFailed when there can be no slip now. ``time_limit`` in
+    seconds (None: RENDER_TIME_LIMIT; 0: none).
     """
     data = gather(session=session, vault=vault, gset=gset, form=form, referral=referral)
     if language:
@@ -146,7 +147,8 @@ def render_slip(*, session: Session, vault: Vault, gset: GuidelineSet, form: Ide
     codes = (signature.verification_code(data_signature), acknowledgement_code(vault, referral.id))
     html = _html(data, vault, gset, form, second_language, codes)
     block = signature.signature_block(vault.signing_public_key, referral.id, data_signature)
-    pdf = renderer().pdf(html, finisher=_embed(block), seconds=time_limit)
+    seconds = RENDER_TIME_LIMIT if time_limit is None else time_limit
+    pdf = renderer().pdf(html, finisher=_embed(block), seconds=seconds)
     return Slip(referral.id, signature.sign_pdf(pdf, vault.sign_slip), *codes)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from ..services.delivery import DECLINE_REASONS
@@ -25,8 +26,9 @@ assert set(REASONS) == set(DECLINE_REASONS)
 
 
 def _reason_field() -> SelectField:
-    return SelectField(_l("Reason for declining"), choices=[("", _l("Choose a reason"))] + list(REASONS.items()),
-                       validate_choice=False)
+    return SelectField(_l("Reason for declining"), validate_choice=False,
+                       choices=[SelectChoice("", _l("Choose a reason"))]
+                       + [SelectChoice(code, word) for code, word in REASONS.items()])
 
 
 def _reason_needed(form: FlaskForm, declined: bool) -> bool:
@@ -38,8 +40,8 @@ def _reason_needed(form: FlaskForm, declined: bool) -> bool:
 
 
 class AnswerForm(FlaskForm):
-    decision = RadioField(_l("Your answer"), choices=[("accepted", _l("We take the case")),
-                                                      ("declined", _l("We decline the case"))],
+    decision = RadioField(_l("Your answer"), choices=[SelectChoice("accepted", _l("We take the case")),
+                                                      SelectChoice("declined", _l("We decline the case"))],
                           validators=[InputRequired(message=_l("Choose whether you take the case."))])
     reason = _reason_field()
 
@@ -56,8 +58,9 @@ class PhoneForm(FlaskForm):
                        validators=[InputRequired(message=_l("Type the code the agency read out.")),
                                    Length(max=20, message=_l("This code is too long."))])
     outcome = RadioField(_l("What the agency said"), default="received",
-                         choices=[("received", _l("Received the referral; no answer yet")),
-                                  ("accepted", _l("Takes the case")), ("declined", _l("Declines the case"))],
+                         choices=[SelectChoice("received", _l("Received the referral; no answer yet")),
+                                  SelectChoice("accepted", _l("Takes the case")),
+                                  SelectChoice("declined", _l("Declines the case"))],
                          validators=[InputRequired(message=_l("Choose what the agency said."))])
     reason = _reason_field()
 

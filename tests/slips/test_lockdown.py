@@ -48,9 +48,9 @@ def listener():
 
 def payloads(port: int) -> list[str]:
     base = f"http://127.0.0.1:{port}"
-    return [f'<img src="file:///etc/passwd">', f'<link rel=stylesheet href="{base}/x.css">',
+    return ['<img src="file:///etc/passwd">', f'<link rel=stylesheet href="{base}/x.css">',
             f"<style>@import url({base}/y.css);</style>", f'<div style="background:url({base}/z.png)">z</div>',
-            f'<svg><image href="file:///etc/hostname"/></svg>', f'<iframe src="{base}/f"></iframe>',
+            '<svg><image href="file:///etc/hostname"/></svg>', f'<iframe src="{base}/f"></iframe>',
             "{{ 7*7 }}", f"<object data='{base}/o'></object>"]
 
 
@@ -58,7 +58,6 @@ def payloads(port: int) -> list[str]:
 def recorded(monkeypatch):
     """Every URL the slip renderer's fetcher is asked for."""
     asked = []
-    cls = type(slip_pdf._make_fetcher_class())  # noqa: F841 - make sure WeasyPrint is imported
     original = slip_pdf._make_fetcher_class
 
     def spying():  # noqa: ANN202
