@@ -6,15 +6,14 @@
   ``data:`` URIs (the QR code). Anything else is logged (scheme, host and path; never the query, which may carry
   data) and stops the rendering: templates escape every value, so a request for anything else means something
   got through that should not have.
-- A rendering has a time limit (SIGALRM, where the rendering runs on the main thread: gunicorn's sync workers,
-  the command line, the tests; elsewhere the worker's own timeout is the backstop).
+- A rendering has a time limit, on whatever thread it runs (``time_limit``).
 """
 
 from __future__ import annotations
 
 import base64
+import ctypes
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -103,21 +102,39 @@ def _make_fetcher_class():  # noqa: ANN202 - built after weasyprint is imported
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Abort the block after ``seconds`` (main thread only; elsewhere the block runs without a limit)."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    """Abort the block after ``seconds`` by raising _Alarm in the thread that runs it.
+
+    A timer thread asks the interpreter to raise the exception in this thread (``PyThreadState_SetAsyncExc``),
+    which works on any thread, so a gunicorn gthread worker gets the limit too (SIGALRM would only reach the main
+    thread). The exception arrives at the next Python bytecode of the rendering, exactly like a signal handler's
+    would. A lock makes sure that it is raised inside the block or not at all.
+    """
+    if not seconds:
         yield
         return
+    target = threading.get_ident()
+    guard = threading.Lock()
+    state = {"done": False, "fired": False}
 
-    def on_alarm(_signum: int, _frame: object) -> None:
-        raise _Alarm()
+    def fire() -> None:
+        with guard:
+            if not state["done"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(_Alarm))
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        with guard:
+            state["done"] = True
+            if state["fired"]:  # raised already, or still pending: clear it so that it cannot escape the block
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
+        timer.cancel()
+        if state["fired"]:
+            raise _Alarm()
 
 
 class Renderer:

@@ -129,7 +129,7 @@ def test_the_fetcher_refuses_logs_without_the_query_and_stops_the_rendering(app,
 
 
 def test_a_rendering_over_its_time_limit_is_aborted(app):
-    long_text = "<p>" + ("Сорок тысяч обезьян в жопу сунули банан. " * 2500) + "</p>"  # ~100 KB, many pages
+    long_text = "<p>" + ("Съешь же ещё этих мягких французских булок, да выпей чаю. " * 1800) + "</p>"  # ~100 KB
     with app.app_context():
         renderer = slips.renderer()
         started = time.perf_counter()
@@ -158,3 +158,23 @@ def test_a_100_kb_field_is_cut_to_fit_and_the_slip_stays_short(app, make, render
     assert time.perf_counter() - started < slips.RENDER_TIME_LIMIT
     assert len(pdf_pages(slip.pdf, "slip-100kb-field")) <= 2
     assert "the post keeps the full text" in " ".join(pdf_text(slip.pdf, tmp_path).split())
+
+
+def test_the_time_limit_holds_on_a_worker_thread_too(app):
+    """gunicorn's gthread workers render on threads other than the main one."""
+    long_text = "<p>" + ("Съешь же ещё этих мягких французских булок, да выпей чаю. " * 1800) + "</p>"
+    outcome = {}
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                slips.renderer().pdf(f"<html><body>{long_text}</body></html>", seconds=0.3)
+                outcome["result"] = "finished"
+            except RenderFailed as exc:
+                outcome["result"] = exc.reason
+
+    worker = threading.Thread(target=run)
+    started = time.perf_counter()
+    worker.start()
+    worker.join(10)
+    assert outcome["result"] == "timeout" and time.perf_counter() - started < 3
