@@ -42,6 +42,12 @@ class Library:
     scenarios: Mapping[str, Scenario]
     authored: frozenset[str] = frozenset()
     texts: Mapping[str, Mapping[str, Mapping[str, str]]] = field(default_factory=dict)  # id -> locale -> key
+    stale: frozenset[str] = frozenset()  # the trees no longer give their expected plan: not offered to workshops
+
+    @property
+    def usable(self) -> list[str]:
+        """The scenarios a new workshop may use."""
+        return [sid for sid in self.scenarios if sid not in self.stale]
 
     def text(self, scenario: Scenario, key: str, locale: str) -> str | None:
         """A trainer's own text of ``key`` in ``locale``, or None (then the catalogue's translation applies)."""
@@ -84,11 +90,20 @@ def load_library(gset: GuidelineSet, guidelines_dir: Path, data_dir: Path) -> Li
     own = load_scenarios(gset, roots[1], Reporter(str(roots[1]))) if authored_dir(roots[1]).is_dir() else []
     scenarios.update({s.id: s for s in own})
     texts = {s.id: _read_texts(roots[1], s.id) for s in own}
-    library = Library(scenarios, frozenset(s.id for s in own), texts)
+    library = Library(scenarios, frozenset(s.id for s in own), texts,
+                      frozenset(sid for sid, scenario in scenarios.items() if not _agrees(gset, scenario)))
     with _lock:
         _cache.clear()
         _cache[key] = library
     return library
+
+
+def _agrees(gset: GuidelineSet, scenario: Scenario) -> bool:
+    """Whether the trees still give the scenario's expected plan (they may have changed since it was written)."""
+    try:
+        return not check_scenario(gset, scenario)
+    except GuidelineError:
+        return False
 
 
 def _texts_file(data_dir: Path, scenario_id: str) -> Path:

@@ -34,6 +34,8 @@ NAME_LENGTH = 40
 TITLE_LENGTH = 120
 MAX_SCENARIOS = 12
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXPECTATION_FIELDS = ("categories", "destinations", "urgency", "must_not", "group_mode", "refused",
+                      "kept_despite_refusal", "dropped")
 
 
 class TrainingRefused(ValueError):
@@ -203,7 +205,7 @@ def finish_run(*, session: Session, gset: GuidelineSet, run: TrainingRun, scenar
     if next_step(gset, answers) is not None:
         raise TrainingRefused("unfinished")
     result = debrief(gset, scenario, answers)
-    run.debrief = {**result.to_json(), "plan": result.plan.to_dict()}
+    run.debrief = {**result.to_json(), "plan": result.plan.to_dict(), "expect": _expectation(scenario)}
     run.correct, run.finished_at = result.correct, now_utc()
     session.add(run)
     session.flush()
@@ -212,6 +214,20 @@ def finish_run(*, session: Session, gset: GuidelineSet, run: TrainingRun, scenar
 
 def stored_debrief(run: TrainingRun) -> Debrief | None:
     return Debrief.from_json(run.debrief) if run.debrief else None
+
+
+def _expectation(scenario: Scenario) -> dict[str, object]:
+    """The scenario's expected plan as plain JSON."""
+    out: dict[str, object] = {}
+    for name in EXPECTATION_FIELDS:
+        value = getattr(scenario.expect, name)
+        out[name] = sorted(value) if isinstance(value, frozenset) else value
+    return out
+
+
+def stored_expectation(run: TrainingRun, scenario: Scenario) -> dict[str, object]:
+    """The expected plan the run was scored against (the scenario may have been edited since)."""
+    return (run.debrief or {}).get("expect") or _expectation(scenario)
 
 
 def scenario_answer(scenario: Scenario, question: Question) -> object:

@@ -64,7 +64,7 @@ def open_workshop() -> Response | tuple[str, int]:
         try:
             workshop = service.open_workshop(session=db, trainer=current_user(), title=form.get("title", ""),
                                              scenario_ids=form.getlist("scenario"), mode=form.get("mode", ""),
-                                             known=found.scenarios)
+                                             known=found.usable)
         except service.TrainingRefused as refused:
             with get_db().read_session() as reading:
                 workshops = service.trainer_workshops(session=reading, trainer=current_user())

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from ..engine import GuidelineSet
+from ..engine.schema import QuestionNode
 from ..i18n import interface_locales
 from ..services.scenario_library import EXPECT_SETS, SCENARIO_ID, TEXT_KEYS
 from . import screening_pages as pages
@@ -29,10 +30,17 @@ def translation_locales() -> list:
     return [info for info in interface_locales() if info.code != "en"]
 
 
+def _in_walk_order(gset: GuidelineSet) -> list[str]:
+    """The facts in the order the trees first ask them (then any other), as a trainee will meet them."""
+    asked = [node.fact for tree in gset.trees for node in tree.nodes.values() if isinstance(node, QuestionNode)]
+    return list(dict.fromkeys([*asked, *gset.vocab.facts]))
+
+
 def fact_fields(gset: GuidelineSet) -> list[dict[str, object]]:
     """One field per fact a tree asks: its question as the label, and its values in words."""
     fields = []
-    for fact, spec in gset.vocab.facts.items():
+    for fact in _in_walk_order(gset):
+        spec = gset.vocab.facts[fact]
         if not spec.asked or spec.derived:
             continue
         options = [(value, value_label(fact, value)) for value in spec.choices()]

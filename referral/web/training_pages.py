@@ -118,7 +118,7 @@ def _field_names() -> dict[str, str]:
             "dropped": gettext("Not used")}
 
 
-def plan_rows(gset: GuidelineSet, scenario: Scenario, plan: Mapping[str, object]) -> list[dict[str, object]]:
+def plan_rows(gset: GuidelineSet, expect: Mapping[str, object], plan: Mapping[str, object]) -> list[dict[str, object]]:
     """The expected plan and the trainee's, field by field, each item marked missed or added."""
     got = {"categories": plan["categories"], "destinations": plan["destinations"], "urgency": plan["urgency"],
            "must_not": plan["must_not"], "group_mode": plan["group_mode"], "refused": plan["consent"]["refused"],
@@ -126,7 +126,9 @@ def plan_rows(gset: GuidelineSet, scenario: Scenario, plan: Mapping[str, object]
            "dropped": [item["kind"] for item in plan["dropped"]]}
     names, rows = _field_names(), []
     for name in PLAN_FIELDS:
-        expected, mine = getattr(scenario.expect, name), got[name]
+        expected, mine = expect[name], got[name]
+        if name == "group_mode" and not expected and not mine:
+            continue
         if name in ("urgency", "group_mode"):
             same = expected == mine
             word = (lambda v: label(URGENCY, v)) if name == "urgency" else (
@@ -172,7 +174,8 @@ def debrief_page(gset: GuidelineSet, library: Library, scenario: Scenario, run: 
     node = gset.tree(first.tree).nodes[first.node] if first else None
     rows, unasked = path_rows(gset, scenario, run, result)
     return {**common(), "scenario": scenario, "run": run, "texts": texts(library, scenario), "result": result,
-            "plan_rows": plan_rows(gset, scenario, run.debrief["plan"]), "path_rows": rows, "unasked": unasked,
+            "plan_rows": plan_rows(gset, service.stored_expectation(run, scenario), run.debrief["plan"]),
+            "path_rows": rows, "unasked": unasked,
             "first": first, "first_text": pages.t(node.text) if node else "",
             "first_given": values_label(first.fact, first.given) if first else [],
             "first_expected": values_label(first.fact, first.expected) if first else []}
@@ -241,7 +244,7 @@ def index_page(library: Library, workshops: list[Workshop], form: Mapping[str, o
     """The trainer's workshops, and the scenarios to choose from (the trainers' own marked as such)."""
     chosen = set(form.getlist("scenario")) if form is not None else set()
     scenarios = [{"id": s.id, "title": texts(library, s)["title"], "tags": s.tags, "own": s.id in library.authored,
-                  "chosen": s.id in chosen} for s in library.scenarios.values()]
+                  "chosen": s.id in chosen, "stale": s.id in library.stale} for s in library.scenarios.values()]
     return {"workshops": workshops, "scenarios": scenarios, "error": error,
             "title": (form or {}).get("title", ""), "mode": (form or {}).get("mode", "solo")}
 

@@ -11,7 +11,7 @@ from sqlmodel import func, select
 from referral.db import get_db
 from referral.engine import Answers, next_step
 from referral.engine.scenarios import load_scenarios
-from referral.models import AuditEvent, Case, Draft, Referral, Trainee, TrainingRun
+from referral.models import AuditEvent, Case, Draft, Referral, TrainingRun
 from referral.services import training
 from referral.services.scenario_library import load_library, save_scenario, scenario_document
 from tests.conftest import GUIDELINES
@@ -127,7 +127,8 @@ def test_a_run_is_one_per_scenario_and_final_once_finished(db, gset, workshop, l
     with pytest.raises(training.TrainingRefused, match="finished"):
         training.record_answer(session=db, gset=gset, run=run, tree="unhcr-2016", node="q_emergency", value="yes")
     with pytest.raises(training.TrainingRefused, match="scenario"):
-        training.start_run(session=db, trainee=trainee, workshop=workshop, scenario_id="woman-in-labour-at-the-checkpoint")
+        training.start_run(session=db, trainee=trainee, workshop=workshop,
+                           scenario_id="woman-in-labour-at-the-checkpoint")
     stored = db.exec(select(TrainingRun).where(TrainingRun.id == run.id)).one()
     assert Answers.from_json(stored.answers).values["documents"] == frozenset({"valid_passport", "held_by_other"})
     assert stored.debrief["plan"]["urgency"] == "immediate"
@@ -187,3 +188,15 @@ def test_a_scenario_file_with_problems_is_refused_with_them(gset, settings, libr
     result = save_scenario(gset=gset, data_dir=settings.data_dir, document=document)
     assert not result.saved and any("zz" in problem for problem in result.problems)
     assert not save_scenario(gset=gset, data_dir=settings.data_dir, document={"id": "../escape"}).saved
+
+
+def test_a_scenario_the_trees_no_longer_agree_with_is_not_offered(gset, settings, library):
+    document = scenario_document(library.scenarios[TRAFFICKING])
+    document.update(id="drivers-and-passports")
+    assert save_scenario(gset=gset, data_dir=settings.data_dir, document=document).saved
+    path = settings.data_dir / "scenarios" / "drivers-and-passports.yaml"
+    # As if a tree had changed since: the file no longer matches what the trees give.
+    path.write_text(path.read_text().replace("urgency: immediate", "urgency: routine"))
+    again = load_library(gset, GUIDELINES, settings.data_dir)
+    assert "drivers-and-passports" in again.stale and "drivers-and-passports" not in again.usable
+    assert TRAFFICKING in again.usable and not library.stale
