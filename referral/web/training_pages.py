@@ -102,12 +102,21 @@ def role_card(gset: GuidelineSet, library: Library, scenario: Scenario) -> dict[
 
 # -- the debrief ------------------------------------------------------------------------------------------------
 
-def _words(gset: GuidelineSet, name: str, code: str) -> str:
+def _words(gset: GuidelineSet, name: str, code: object) -> str:
+    """One value of a plan's field in words."""
+    if name == "urgency":
+        return str(label(URGENCY, code))
+    if name == "group_mode":
+        return gettext("Yes") if code else gettext("No")
     if name == "categories":
         return str(label(CATEGORIES, code))
     if name == "must_not":
         return pages.t(gset.vocab.must_not.get(code, code))
     return str(label(DESTINATIONS, code))
+
+
+def _all_words(gset: GuidelineSet, name: str, codes: frozenset) -> list[str]:
+    return [_words(gset, name, code) for code in sorted(codes)]
 
 
 def _field_names() -> dict[str, str]:
@@ -131,10 +140,8 @@ def plan_rows(gset: GuidelineSet, expect: Mapping[str, object], plan: Mapping[st
             continue
         if name in ("urgency", "group_mode"):
             same = expected == mine
-            word = (lambda v: label(URGENCY, v)) if name == "urgency" else (
-                lambda v: gettext("Yes") if v else gettext("No"))
-            rows.append({"name": names[name], "same": same, "expected": [(expected, word(expected), "")],
-                         "mine": [(mine, word(mine), "" if same else "differs")]})
+            rows.append({"name": names[name], "same": same, "expected": [(expected, _words(gset, name, expected), "")],
+                         "mine": [(mine, _words(gset, name, mine), "" if same else "differs")]})
             continue
         expected, mine = frozenset(expected), frozenset(mine)
         if not expected and not mine and name not in ("categories", "destinations", "must_not"):
@@ -267,21 +274,16 @@ def author_page(gset: GuidelineSet, scenario_id: str | None, values: Mapping[str
     """The authoring form, what is wrong with it, and where the trees disagree with the expected plan."""
     from .training_forms import expect_options, fact_fields, translation_locales
 
-    differences = []
+    names, differences = _field_names(), []
     for difference in getattr(result, "differences", ()):
-        names = _field_names()
-        if isinstance(difference.expected, frozenset):
-            words = lambda codes, name=difference.field: [_words(gset, name, c) for c in sorted(codes)]  # noqa: E731
-            differences.append({"name": names.get(difference.field, difference.field),
-                                "expected": words(difference.expected), "got": words(difference.got),
-                                "missing": words(difference.expected - difference.got),
-                                "unexpected": words(difference.got - difference.expected)})
-        else:
-            word = (lambda v: label(URGENCY, v)) if difference.field == "urgency" else (
-                lambda v: gettext("Yes") if v else gettext("No"))
-            differences.append({"name": names.get(difference.field, difference.field),
-                                "expected": [word(difference.expected)], "got": [word(difference.got)],
-                                "missing": [], "unexpected": []})
+        name, expected, got = difference.field, difference.expected, difference.got
+        sets = isinstance(expected, frozenset)
+        differences.append({
+            "name": names.get(name, name),
+            "expected": _all_words(gset, name, expected) if sets else [_words(gset, name, expected)],
+            "got": _all_words(gset, name, got) if sets else [_words(gset, name, got)],
+            "missing": _all_words(gset, name, expected - got) if sets else [],
+            "unexpected": _all_words(gset, name, got - expected) if sets else []})
     return {"scenario_id": scenario_id, "values": values, "errors": errors or {},
             "problems": getattr(result, "problems", ()), "differences": differences,
             "facts": fact_fields(gset), "options": expect_options(gset), "locales": translation_locales(),

@@ -237,12 +237,14 @@ def debrief(run_id: int) -> str | Response:
         return render_template("training/debrief.html", **page, trainee=walk.trainee, workshop=walk.workshop)
 
 
-@training_bp.get("/runs/<int:run_id>/role-card")
+@training_bp.get("/me/role-card/<scenario_id>")
 @public
-def role_card(run_id: int) -> str:
-    """Role play: what the colleague playing the person needs (only in a role-play workshop)."""
-    with _walk(run_id) as (_db, walk):
-        if walk.workshop.mode != "roleplay":
-            abort(404)
-        page = {**_page(walk), **pages.role_card(current_guidelines(), library(), walk.scenario)}
-        return render_template("training/role_card.html", **page)
+def role_card(scenario_id: str) -> str:
+    """Role play: what the colleague playing the person needs, on the walker's tablet or on the partner's own
+    (any trainee of a role-play workshop, for the workshop's scenarios)."""
+    _, workshop = _trainee()
+    scenario = library().scenarios.get(scenario_id)
+    if workshop.mode != "roleplay" or scenario is None or scenario_id not in workshop.scenario_ids:
+        abort(404)
+    page = pages.role_card(current_guidelines(), library(), scenario)
+    return render_template("training/role_card.html", **page, workshop=workshop)

@@ -180,10 +180,20 @@ def test_role_play_shows_a_role_card_for_the_partner(app, staff, signed_in, gset
     code = open_workshop(trainer, [TRAFFICKING], mode="roleplay")
     tablet = TraineeAt(app.test_client(), gset)
     tablet.joins(code, "Dana")
-    run = tablet.starts(TRAFFICKING)
+    tablet.starts(TRAFFICKING)
     assert "Role card for your partner" in tablet.pages[-1]
-    card = text_of(tablet.get(f"/training/runs/{run}/role-card").get_data(as_text=True))
+    card = text_of(tablet.get(f"/training/me/role-card/{TRAFFICKING}").get_data(as_text=True))
     assert "Role card: you play the person" in card and "Documents held by someone else" in card
+    partner = TraineeAt(app.test_client(), gset)  # the partner, on a tablet of their own
+    partner.joins(code, "Eli")
+    assert "Role card for the partner" in partner.pages[-1]
+    own_card = partner.get(f"/training/me/role-card/{TRAFFICKING}").get_data(as_text=True)
+    assert "Documents held by someone else" in own_card
+    assert partner.client.get("/training/me/role-card/boy-says-he-is-nineteen").status_code == 404  # not in it
+    solo = open_workshop(trainer, [TRAFFICKING], title="Solo day")
+    alone = TraineeAt(app.test_client(), gset)
+    alone.joins(solo, "Fay")
+    assert alone.client.get(f"/training/me/role-card/{TRAFFICKING}").status_code == 404  # no role play here
 
 
 def test_the_trainer_opens_a_trainees_debrief_from_the_live_view(app, workshop, gset, facts):
