@@ -101,3 +101,19 @@ def test_editing_a_library_scenario_saves_the_trainers_version_beside_it(trainer
     assert response.status_code == 303
     assert (settings.data_dir / "scenarios" / f"{TRAFFICKING}.yaml").is_file()
     assert "Workers and their driver (our version)" in trainer.get("/training/").get_data(as_text=True)
+
+
+def test_a_trainee_reading_in_russian_sees_the_trainers_russian_story(app, trainer, document):
+    posted(trainer, document, **{"title.ru": "Микроавтобус на рассвете", "narrative.ru": "На рассвете к посту ..."})
+    code = open_workshop(trainer, ["minibus-at-dawn"])
+    from tests.web.training_nav import TraineeAt
+
+    with app.app_context():
+        tablet = TraineeAt(app.test_client(), current_guidelines())
+    tablet.post("/language", {"locale": "ru", "next": "/training/join"})
+    tablet.joins(code, "Дана")
+    run = tablet.starts("minibus-at-dawn")
+    page = tablet.get(f"/training/runs/{run}").get_data(as_text=True)
+    assert '<html lang="ru"' in page
+    assert "Микроавтобус на рассвете" in page and "На рассвете к посту ..." in page
+    assert "A minibus at dawn" not in page
