@@ -14,6 +14,7 @@ signature block in slip_signature.py.
 from __future__ import annotations
 
 import logging
+import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -68,6 +69,15 @@ def renderer() -> Renderer:
     if found is None:
         found = current_app.extensions["referral.slip_renderer"] = Renderer()
     return found
+
+
+def warm_up() -> float:
+    """Import WeasyPrint, read the fonts and render a small page now (seconds taken), so that a worker's first
+    real slip is as fast as the others (G3: ≤ 600 ms). Call it once per worker, e.g. from gunicorn's
+    ``post_worker_init``, inside an app context."""
+    started = time.perf_counter()
+    renderer().pdf("<html><body><p>Әә ښ</p></body></html>", seconds=RENDER_TIME_LIMIT)
+    return time.perf_counter() - started
 
 
 def acknowledgement_code(vault: Vault, referral_id: str) -> str:

@@ -90,3 +90,11 @@ def test_weasyprint_subsets_fonts_with_harfbuzz_not_fonttools(app, make, render,
     monkeypatch.setattr(fonts.Font, "_fonttools_subset", fonttools)
     render(by_kind(make(), "health"))
     assert used
+
+
+def test_a_worker_can_warm_the_renderer_up_before_its_first_slip(app):
+    from referral.services import slips
+
+    with app.app_context():
+        assert slips.warm_up() < slips.RENDER_TIME_LIMIT
+        assert "referral.slip_renderer" in app.extensions
