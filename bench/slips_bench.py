@@ -102,7 +102,7 @@ REFERENCE_HTML = ("<html><body><h1>Reference slip</h1><table>"
                                      for i in range(24)) + "</ul></body></html>")
 
 
-def measure_g3(app, referrals, count: int) -> dict[str, float]:  # noqa: ANN001
+def measure_g3(app, referrals, count: int, warmup: int = 5, references: int | None = None) -> dict[str, float]:  # noqa: ANN001
     from referral.db import get_db
     from referral.engine import load_guidelines
     from referral.services import slips
@@ -117,11 +117,11 @@ def measure_g3(app, referrals, count: int) -> dict[str, float]:  # noqa: ANN001
         first_ms = (time.perf_counter() - started) * 1000
         import_s = app.extensions["referral.slip_renderer"].started_in
         pages = {}
-        for i in range(count + 5):
+        for i in range(count + warmup):
             referral = referrals[i % 2]
             wall, cpu = time.perf_counter(), time.process_time()
             slip = slips.render_slip(session=db, vault=vault, gset=gset, form=form, referral=referral)
-            if i >= 5:
+            if i >= warmup:
                 walls.append((time.perf_counter() - wall) * 1000)
                 cpus.append((time.process_time() - cpu) * 1000)
             pages[referral.kind] = slip.pdf.count(b"/Type /Page\n") or slip.pdf.count(b"/Type /Page")
@@ -130,7 +130,7 @@ def measure_g3(app, referrals, count: int) -> dict[str, float]:  # noqa: ANN001
         reference_css = weasyprint.CSS(string="@page{size:A4;margin:15mm} html{font-family:'DejaVu Sans';"
                                               "font-size:10pt;line-height:1.4}")
         references = []
-        for i in range(max(10, count // 5) + 3):
+        for i in range((references or max(10, count // 5)) + 3):
             wall = time.perf_counter()
             weasyprint.HTML(string=REFERENCE_HTML).write_pdf(stylesheets=[reference_css])
             if i >= 3:

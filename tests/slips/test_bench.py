@@ -1,0 +1,25 @@
+"""bench/slips_bench.py keeps working: its in-process part on a few slips, and its report (timing not asserted)."""
+
+from __future__ import annotations
+
+import importlib.util
+import secrets
+
+from referral.db import get_db
+from tests.conftest import PROJECT_ROOT
+
+
+def test_the_slip_benchmark_measures_and_reports(tmp_path):
+    spec = importlib.util.spec_from_file_location("slips_bench", PROJECT_ROOT / "bench" / "slips_bench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    app, referrals = bench.prepare(tmp_path / "data", secrets.token_urlsafe(32))
+    try:
+        g3 = bench.measure_g3(app, referrals, 2, warmup=1, references=1)
+    finally:
+        get_db(app).dispose()
+    assert g3["count"] == 2 and g3["p95"] > 0 and g3["reference_p50"] > 0
+    g4 = {"slips": 10, "failures": 0, "seconds": 1.0, "rate": 10.0, "p50": 1.0, "p95": 2.0, "p99": 3.0,
+          "rss": {"after warm-up": [100.0, 101.0], "after 1,000 slips": [105.0, 104.0], "at the end": [106.0, 104.0]}}
+    text = bench.report(g3, g4, 1)
+    assert text.startswith(bench.START) and text.endswith(bench.END) and "G4 rate" in text and "+4.0 %" in text
