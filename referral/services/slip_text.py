@@ -61,11 +61,6 @@ def st(msgid: str, **params: object) -> str:
     return text % params if params else text
 
 
-def has_catalogue(code: str) -> bool:
-    """Whether slips in ``code`` have their own words (otherwise the labels stay in English)."""
-    return code == "en" or bool(_catalogue(_directory(), code))
-
-
 def st_noop(msgid: str) -> str:
     """Mark a text for the slip catalogue where it is defined; ``st`` translates it where it is used."""
     return msgid
