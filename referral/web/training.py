@@ -17,6 +17,7 @@ from ..db import get_db
 from ..guidelines import current_guidelines
 from ..models import Trainee, TrainingRun, Workshop
 from ..services import training as service
+from ..services import training_results
 from ..services.scenario_library import Library, load_library, save_scenario, scenario_document
 from . import training_pages as pages
 from .access import allow, current_user
@@ -43,9 +44,9 @@ def _workshop(code: str) -> Workshop:
     return workshop
 
 
-def _results(workshop: Workshop) -> service.Results:
+def _results(workshop: Workshop) -> training_results.Results:
     with get_db().read_session() as db:
-        return service.results(session=db, workshop=workshop)
+        return training_results.results(session=db, workshop=workshop)
 
 
 @bp.get("/")
@@ -102,7 +103,7 @@ def close(code: str) -> Response:
 @allow("trainer")
 def results_csv(code: str) -> Response:
     workshop = _workshop(code)
-    return Response(service.results_csv(_results(workshop)), mimetype="text/csv",
+    return Response(training_results.results_csv(_results(workshop)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="workshop-{workshop.code}.csv"'})
 
 

@@ -19,6 +19,7 @@ from ..models import Trainee, TrainingRun, Workshop
 from ..services import training as service
 from ..services.scenario_library import Library
 from ..services.screening import Path
+from ..services.training_results import Results
 from . import screening_pages as pages
 from .answer_labels import values_label
 from .labels import CATEGORIES, DESTINATIONS, URGENCY, label
@@ -195,7 +196,7 @@ def _question_text(gset: GuidelineSet, tree: str, node: str) -> tuple[str, str]:
     return (pages.t(found.text), found.source.section) if found is not None else (node, "")
 
 
-def scenario_stats(gset: GuidelineSet, library: Library, results: service.Results) -> list[dict[str, object]]:
+def scenario_stats(gset: GuidelineSet, library: Library, results: Results) -> list[dict[str, object]]:
     """Per scenario: finished, share correct, and the most missed categories and must-nots and most wrongly
     answered questions."""
     out = []
@@ -214,7 +215,7 @@ def scenario_stats(gset: GuidelineSet, library: Library, results: service.Result
     return out
 
 
-def live_page(gset: GuidelineSet, library: Library, results: service.Results, join_url: str) -> dict[str, object]:
+def live_page(gset: GuidelineSet, library: Library, results: Results, join_url: str) -> dict[str, object]:
     scenarios = scenario_stats(gset, library, results)
     return {"workshop": results.workshop, "results": results, "scenarios": scenarios, "join_url": join_url,
             "qr": qr_data_uri(join_url)}
@@ -256,7 +257,7 @@ def index_page(library: Library, workshops: list[Workshop], form: Mapping[str, o
             "title": (form or {}).get("title", ""), "mode": (form or {}).get("mode", "solo")}
 
 
-def report_page(gset: GuidelineSet, library: Library, results: service.Results) -> dict[str, object]:
+def report_page(gset: GuidelineSet, library: Library, results: Results) -> dict[str, object]:
     """The workshop report (PDF): the figures of the live view, and each trainee's result per scenario."""
     return {"workshop": results.workshop, "results": results, "scenarios": scenario_stats(gset, library, results),
             "lang": current_locale()}

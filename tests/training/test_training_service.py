@@ -12,7 +12,7 @@ from referral.db import get_db
 from referral.engine import Answers, next_step
 from referral.engine.scenarios import load_scenarios
 from referral.models import AuditEvent, Case, Draft, Referral, TrainingRun
-from referral.services import training
+from referral.services import training, training_results
 from referral.services.scenario_library import load_library, save_scenario, scenario_document
 from tests.conftest import GUIDELINES
 from tests.training.walker import TRAFFICKING, answer_for, missing_held_documents
@@ -101,7 +101,7 @@ def test_two_trainees_one_right_one_missing_a_trafficking_indicator(db, gset, wo
     assert bad.first_divergence.node == "q_documents" and bad.first_divergence.changed_plan
     assert "§" in bad.first_divergence.section
 
-    found = training.results(session=db, workshop=workshop)
+    found = training_results.results(session=db, workshop=workshop)
     assert [row.status(TRAFFICKING) for row in found.rows] == ["correct", "differs"]
     assert [row.status(SCENARIOS[1]) for row in found.rows] == ["not_started", "not_started"]
     stats = found.stats[TRAFFICKING]
@@ -110,7 +110,7 @@ def test_two_trainees_one_right_one_missing_a_trafficking_indicator(db, gset, wo
     assert stats.wrong_questions == {("unhcr-2016", "q_documents"): 1}
     assert found.finished == 0  # each has two scenarios still to do
 
-    rows = list(csv.DictReader(io.StringIO(training.results_csv(found))))
+    rows = list(csv.DictReader(io.StringIO(training_results.results_csv(found))))
     assert [(r["trainee"], r["correct"], r["missed_categories"]) for r in rows] == [
         ("Aliya", "yes", ""), ("Bakyt", "no", "victim_of_trafficking")]
     assert rows[1]["first_divergence_question"] == "unhcr-2016/q_documents"
@@ -138,7 +138,7 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(db, gset, workshop, librar
     trainee, _ = training.join(session=db, code=workshop.code, display_name="=HYPERLINK(1)")
     walk(db, gset, training.start_run(session=db, trainee=trainee, workshop=workshop, scenario_id=TRAFFICKING),
          library.scenarios[TRAFFICKING])
-    text = training.results_csv(training.results(session=db, workshop=workshop))
+    text = training_results.results_csv(training_results.results(session=db, workshop=workshop))
     assert "'=HYPERLINK(1)" in text and "\r\n=" not in text
 
 
