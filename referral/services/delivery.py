@@ -83,7 +83,8 @@ def inbox(*, session: Session, user: User, now: datetime | None = None) -> list[
     if user.role != "agency_officer" or user.agency_id is None:
         return []
     query = select(Referral, Case.reference).join(Case, Case.id == Referral.case_id) \
-        .where(Referral.agency_id == user.agency_id, Referral.status.in_(VISIBLE_TO_AGENCY))
+        .where(Referral.agency_id == user.agency_id, Referral.status.in_(VISIBLE_TO_AGENCY),
+               Case.status != "erased")
     return _rows(session, query, utc(now) or now_utc())
 
 
@@ -93,7 +94,8 @@ def for_agency(*, session: Session, user: User, referral_id: str) -> Referral | 
     if referral is None or user.role != "agency_officer" or user.agency_id is None \
             or referral.agency_id != user.agency_id or referral.status not in VISIBLE_TO_AGENCY:
         return None
-    return referral
+    case = session.get(Case, referral.case_id)
+    return referral if case is not None and case.status != "erased" else None
 
 
 def open_for_agency(*, session: Session, vault: Vault, user: User, referral: Referral) -> Mapping[str, object]:
@@ -154,7 +156,7 @@ def sent(*, session: Session, user: User, only: str = "all", now: datetime | Non
         return []
     moment = utc(now) or now_utc()
     query = select(Referral, Case.reference).join(Case, Case.id == Referral.case_id) \
-        .where(Case.post_id == user.post_id, Referral.status != "erased")
+        .where(Case.post_id == user.post_id, Referral.status != "erased", Case.status != "erased")
     if only in ("open", "overdue"):
         query = query.where(Referral.status.in_(("pending", "held")))
     rows = _rows(session, query, moment)

@@ -164,3 +164,20 @@ def test_a_post_cannot_see_another_posts_referrals(app, make, staff):
         assert client.get(url).status_code == 404
     assert events(app, "referral.access.denied") == before + 2
     assert re.fullmatch(r"[0-9a-f]{32}", referral.id)
+
+
+def test_an_erased_case_leaves_no_referral_in_the_inbox_or_the_posts_list(app, make, officer, staff):
+    from referral.models import Case
+    from referral.services.cases import shred
+
+    made = make()
+    referral = by_kind(made, "unhcr")
+    client = officer(referral)
+    with get_db(app).session() as db:
+        shred(session=db, case=db.get(Case, made.case.id), actor_id=None, action="case.erase", reason="request")
+        db.commit()
+    assert referral.id not in client.get("/inbox").get_data(as_text=True)
+    assert client.get(f"/inbox/{referral.id}").status_code == 404
+    with get_db(app).read_session() as db:
+        official = db.get(User, staff.by_role["official"])
+        assert delivery.sent(session=db, user=official, only="all") == []
