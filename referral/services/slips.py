@@ -104,14 +104,15 @@ def _embed(block: bytes) -> Callable:
 
 def direction_of(text: str) -> str:
     """The direction of a typed value, from its first letter (Unicode's rule P2): a Dari name in a Russian slip
-    runs right to left, a Latin name in a Dari slip left to right, with its punctuation where it belongs."""
+    runs right to left, a Latin name in a Dari slip left to right, with its punctuation where it belongs. A value
+    without letters (a telephone number, a date) runs left to right, so that its groups keep their order."""
     for char in text:
         kind = unicodedata.bidirectional(char)
         if kind in ("R", "AL"):
             return "rtl"
         if kind == "L":
             return "ltr"
-    return "auto"
+    return "ltr"
 
 
 def _qr(reference: str, referral_id: str, code: str) -> str:

@@ -47,6 +47,7 @@ def test_a_slip_in_each_language_is_one_or_two_a4_pages_in_its_script(app, make,
         assert word in text, (code, word)
     for word in ("Әйгерім", "Ұлжан", "Нұрланқызы", "Өмүр", "Ңаң", "Ҷамшед", "Ӯғилой", "Ҳамид", "Ғафур", "Қодир"):
         assert word in text, (code, word)
+    assert "+7 700 000 00 00" in text and "+000 000 0001" in text  # a Dari slip does not reverse the groups
     assert slip.acknowledgement_code in text and slip.verification_code in text
     assert made.case.reference in text
     fonts = pdf_fonts(slip.pdf, tmp_path)
@@ -64,6 +65,7 @@ def test_dari_slip_runs_right_to_left_and_keeps_dates_and_codes_whole(app, make,
     assert "شماره قضیه" in text and "Referral slip" in text  # the labels in both languages
     assert referral.due_at.strftime("%Y-%m-%d") in text  # not turned into 22-11-2026 by the right-to-left line
     assert "ګل" in text and "ښځه" in text and "لیکوالۍ" in text
+    assert "103" in text and "2009-03-04" in text  # numbers keep their order in a right-to-left slip
 
 
 def test_the_shipped_fonts_cover_every_letter_of_the_regions_alphabets():
