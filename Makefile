@@ -29,7 +29,7 @@ translations:
 	if compgen -G "translations/*/LC_MESSAGES/messages.po" >/dev/null; then \
 		.venv/bin/pybabel update -i translations/messages.pot -d translations --no-wrap --no-fuzzy-matching && \
 		.venv/bin/python tools/translation_drafts.py --restore-header && \
-		.venv/bin/pybabel compile -q -d translations; fi
+		.venv/bin/pybabel compile -d translations >/dev/null; fi
 
 # The words of referral slips have their own catalogue (translations/<locale>/LC_MESSAGES/slips.po, read from
 # the .po at run time): re-extract them and refresh every slips.po (services/slip_text.py says why).

@@ -58,5 +58,5 @@ fi
 
 # Compiled catalogues are built, never committed.
 if compgen -G "translations/*/LC_MESSAGES/messages.po" >/dev/null; then
-  .venv/bin/pybabel compile -q -d translations
+  .venv/bin/pybabel compile -d translations >/dev/null
 fi
