@@ -21,7 +21,7 @@ from sqlmodel import Session
 from .config import PROJECT_ROOT
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 15000  # writers queue rather than fail when a post has many tablets busy at once
 AUDIT_TABLES = ("audit_events", "audit_checkpoints")  # append-only for the app role
 READ_ONLY_OPTION = "referral_read_only"
 SEALED_TABLES = ("cases", "referrals", "drafts")
