@@ -109,7 +109,8 @@ def measure(root: Path, count: int, seed: int = 7) -> dict[str, object]:
 def report(results: list[dict[str, object]]) -> str:
     lines = [START, "",
              f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, Python {platform.python_version()}, "
-             "one process, no other load (`make bench`, or `.venv/bin/python bench/engine_bench.py`).", "",
+             "one process (`make bench`, or `.venv/bin/python bench/engine_bench.py`); the machine may be shared, so "
+             "read the real trees against the demonstration set measured in the same run.", "",
              "| set | trees / nodes | personas / questions | next question p50 / p99 / max | plan p50 / p99 "
              "| worst persona (findings): median / p99 | all personas' plans | cold load + check |",
              "|---|---|---|---|---|---|---|---|"]
