@@ -16,6 +16,11 @@ The stages follow ARCHITECTURE.md, in this order, and none can be skipped:
 Changing an answer at any time may change the destinations: the consent recorded for another set of destinations
 no longer counts, and the identity step follows the new set, so the stages are computed, never stored.
 Audit events carry counts and codes only. Functions take the caller's session; the caller commits.
+
+Answer, consent and identity are saved optimistically: the draft is read without a lock, the change computed,
+and the write succeeds only if the draft's save count is still the one read (else DraftChanged, and the caller
+reads again), so no writer holds the database's write lock while it walks trees. Submit is different: it locks
+the draft's row, because it must create exactly one case.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from ..engine import Answers, GuidelineError, GuidelineSet, Plan, Question, answer, build_plan, next_step
@@ -58,6 +65,10 @@ class NotReady(Exception):
     def __init__(self, stage: str) -> None:
         self.stage = stage
         super().__init__(f"the screening is at the {stage} stage")
+
+
+class DraftChanged(Exception):
+    """Another request saved the draft after it was read (a second tap): read it again and redo the change."""
 
 
 class NoPathway(LookupError):
@@ -201,9 +212,24 @@ def _seal(vault: Vault, screening: Screening) -> None:
 
 
 def _save(session: Session, vault: Vault, screening: Screening) -> None:
-    _seal(vault, screening)
-    session.add(screening.draft)
-    session.flush()
+    """Seal and store the payload, if the draft is still as it was read (its save count): optimistic concurrency.
+
+    Everything costly (walking the trees, computing plans, sealing) happens before this, so a writer holds the
+    database's write lock only for this UPDATE and its audit event, not while it thinks; two taps that raced
+    are told apart here, and the loser (DraftChanged) starts again from what the winner saved.
+    """
+    draft = screening.draft
+    count = draft.seal_count + 1
+    sealed = vault.seal_case_payload(draft.id, count, screening.payload())
+    values = {"seal_count": count, "sealed_payload": sealed.payload, "wrapped_key": sealed.wrapped_key,
+              "kek_id": sealed.kek_id, "updated_at": now_utc()}
+    done = session.execute(update(Draft).where(Draft.id == draft.id, Draft.seal_count == draft.seal_count,
+                                               Draft.status == "open").values(**values)
+                           .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise DraftChanged()
+    for key, value in values.items():
+        set_committed_value(draft, key, value)
 
 
 def _shred(screening: Screening) -> None:
@@ -277,10 +303,11 @@ def question_at(path: Path, tree: str, node: str) -> Question | None:
 
 
 def record_answer(*, session: Session, vault: Vault, gset: GuidelineSet, screening: Screening, user: User,
-                  tree: str, node: str, value: object, path: Path | None = None) -> Path:
+                  tree: str, node: str, value: object, path: Path | None = None) -> None:
     """Answer the pending question, or change an earlier one (which voids the answers reached through it).
 
-    Returns the new path. ``path`` is the current one, when the caller has it already.
+    ``path`` is the current one, when the caller has it already. The session is used only to store the result
+    (``_save``), so ``screening`` may come from a read session; DraftChanged when another request saved first.
     """
     path = path or walk_path(gset, screening.answers)
     number = path.index(tree, node)
@@ -299,7 +326,6 @@ def record_answer(*, session: Session, vault: Vault, gset: GuidelineSet, screeni
     audit.record(session, action="screening.answer", actor_id=user.id, post_id=screening.post.id,
                  object_type="draft", object_id=screening.id,
                  detail={"changed": number is not None, "voided": len(screening.voided)})
-    return walk_path(gset, updated)
 
 
 # -- plan, consent and identity ---------------------------------------------------------------------------------

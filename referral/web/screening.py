@@ -9,8 +9,9 @@ A form sent back with a mistake is shown again with what was entered and a messa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -35,6 +36,8 @@ from .screening_answers import parse_answer, parse_consent
 bp = Blueprint("screening", __name__, url_prefix="/screening")
 
 NAV = [("screening.start", _l("New screening"), ("official",))]
+
+T = TypeVar("T")
 
 STAGE_ENDPOINTS = {"questions": "screening.question", "consent": "screening.plan",
                    "identity": "screening.identity", "review": "screening.review"}
@@ -84,6 +87,27 @@ def _writing(draft_id: str, statuses: tuple[str, ...] = ("open",)) -> Iterator[t
     if screening is None:
         _denied(draft_id)
     abort(redirect(url_for("screening.done", draft_id=draft_id), code=303))
+
+
+def _saving(screening: service.Screening, change: Callable[[Session, service.Screening], T]) -> T:
+    """Store a change computed on a draft read without a lock, in one short transaction (R-03).
+
+    ``change`` computes first and writes last, so the write lock is held only for the write. When another
+    request (a second tap) saved in between, the change is made again under the draft's row lock, where it
+    cannot lose a second time.
+    """
+    with get_db().session() as db:
+        try:
+            result = change(db, screening)
+        except service.DraftChanged:
+            db.rollback()
+        else:
+            db.commit()
+            return result
+    with _writing(screening.id) as (db, current):
+        result = change(db, current)
+        db.commit()
+    return result
 
 
 def _to_stage(draft_id: str, stage: str) -> Response:
@@ -162,24 +186,34 @@ def edit(draft_id: str, tree: str, node: str) -> str | Response:
 @bp.post("/<draft_id>/q/<tree>/<node>")
 @allow("official")
 def answer(draft_id: str, tree: str, node: str) -> Response | tuple[str, int]:
-    gset = current_guidelines()
-    with _writing(draft_id) as (db, screening):
-        path = service.walk_path(gset, screening.answers)
-        asked = service.question_at(path, tree, node)
-        if asked is None:
-            flash(_("That question is no longer asked after an earlier answer was changed."), "info")
-            return redirect(url_for("screening.question", draft_id=draft_id), code=303)
-        value, error = parse_answer(gset, asked, request.form)
-        if error is None:
-            path = service.record_answer(session=db, vault=_vault(), gset=gset, screening=screening,
-                                         user=current_user(), tree=tree, node=node, value=value, path=path)
-            db.commit()
+    screening, gset = _read(draft_id), current_guidelines()
+    path = service.walk_path(gset, screening.answers)
+    asked = service.question_at(path, tree, node)
+    if asked is None:
+        return _question_gone(draft_id)
+    value, error = parse_answer(gset, asked, request.form)
     if error is not None:
         page = pages.question_page(gset, screening, path, asked, value, error, request.form.get("value", ""))
         return render_template("screening/question.html", **page), 200
+
+    def change(db: Session, current: service.Screening) -> service.Screening:
+        service.record_answer(session=db, vault=_vault(), gset=gset, screening=current, user=current_user(),
+                              tree=tree, node=node, value=value)
+        return current
+
+    try:
+        screening = _saving(screening, change)
+    except (service.QuestionGone, service.AnswerRejected):  # another tap changed the path meanwhile
+        return _question_gone(draft_id)
+    path = service.walk_path(gset, screening.answers)  # after the write: no lock is held while it is computed
     number = path.index(tree, node)
     if number is not None and number + 1 < len(path.steps):  # an earlier answer: on to the one after it
         return redirect(pages.edit_url(draft_id, path.steps[number + 1].question), code=303)
+    return redirect(url_for("screening.question", draft_id=draft_id), code=303)
+
+
+def _question_gone(draft_id: str) -> Response:
+    flash(_("That question is no longer asked after an earlier answer was changed."), "info")
     return redirect(url_for("screening.question", draft_id=draft_id), code=303)
 
 
@@ -205,16 +239,21 @@ def consent(draft_id: str) -> str | Response | tuple[str, int]:
         screening = _read(draft_id)
         progress = _at_least(screening, "consent")
         return render_template("screening/consent.html", **_consent_page(screening, progress, None))
-    with _writing(draft_id) as (db, screening):
-        progress = _at_least(screening, "consent")
-        decisions, chosen = parse_consent(progress.plans.base, request.form)
-        if decisions is not None:
-            service.record_consent(session=db, vault=_vault(), gset=gset, form=form, screening=screening,
-                                   user=current_user(), decisions=decisions)
-            db.commit()
+    screening = _read(draft_id)
+    progress = _at_least(screening, "consent")
+    decisions, chosen = parse_consent(progress.plans.base, request.form)
     if decisions is None:
         page = _consent_page(screening, progress, chosen, _("Record the person's answer for every service."))
         return render_template("screening/consent.html", **page), 200
+    def change(db: Session, current: service.Screening) -> service.Screening:
+        service.record_consent(session=db, vault=_vault(), gset=gset, form=form, screening=current,
+                               user=current_user(), decisions=decisions)
+        return current
+
+    try:
+        screening = _saving(screening, change)
+    except (service.NotReady, service.AnswerRejected):  # the plan changed meanwhile: ask again
+        return redirect(url_for("screening.resume", draft_id=draft_id), code=303)
     return _to_stage(draft_id, service.stage(gset, form, screening))
 
 
@@ -239,14 +278,15 @@ def identity(draft_id: str) -> str | Response | tuple[str, int]:
         fields = progress.fields
         entered = identity_form_class(forms_dir, fields)(data={n: screening.identity.get(n, "") for n in fields})
         return render_template("screening/identity.html", **pages.identity_page(form, screening, progress, entered))
-    with _writing(draft_id) as (db, screening):
-        progress = _at_least(screening, "identity")
-        fields = progress.fields
-        entered = identity_form_class(forms_dir, fields)()
-        valid = entered.validate()
-        problems = service.record_identity(session=db, vault=_vault(), gset=gset, form=form, screening=screening,
-                                           user=current_user(), values={n: entered[n].data or "" for n in fields})
-        db.commit()
+    screening = _read(draft_id)
+    progress = _at_least(screening, "identity")
+    entered = identity_form_class(forms_dir, progress.fields)()
+    valid, values = entered.validate(), {n: entered[n].data or "" for n in progress.fields}
+    try:
+        problems = _saving(screening, lambda db, current: service.record_identity(
+            session=db, vault=_vault(), gset=gset, form=form, screening=current, user=current_user(), values=values))
+    except service.NotReady:  # consent changed meanwhile: the fields asked may differ
+        return redirect(url_for("screening.resume", draft_id=draft_id), code=303)
     if valid and not problems:
         return redirect(url_for("screening.review", draft_id=draft_id), code=303)
     pages.add_problems(entered, problems)
