@@ -14,6 +14,7 @@ Page weight: the first question page with its stylesheet, and a later question p
 from __future__ import annotations
 
 import argparse
+import collections
 import http.cookiejar
 import os
 import re
@@ -64,6 +65,9 @@ def start_app(data: Path) -> tuple[subprocess.Popen, str]:
     server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2", "--threads", "4"], cwd=ROOT,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               start_new_session=True)
+    # `referral serve` writes an access-log line per request to this pipe: drain it, or once the pipe's buffer
+    # (64 KB, about 150 steps) is full every worker blocks on its next log line and the officials time out.
+    threading.Thread(target=lambda: collections.deque(server.stdout, maxlen=0), daemon=True).start()
     base = f"http://127.0.0.1:{port}"
     wait_for(base + "/", server)
     return server, base

@@ -25,6 +25,10 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     app = create_app()  # build it once here so that a broken configuration fails before any worker starts
     if not get_db(app).schema_is_current():
         raise click.ClickException("the database is missing or not up to date: run `referral init` first")
+    # The check above left an open connection in the engine's pool. Workers are forked from this process, and an
+    # SQLite connection carried across fork breaks the file locks: workers then wait on each other until requests
+    # time out. Close it here; each worker opens its own.
+    get_db(app).dispose()
 
     class Server(BaseApplication):
         def load_config(self) -> None:
