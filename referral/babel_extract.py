@@ -38,7 +38,8 @@ def extract_yaml(fileobj: IO[bytes], keywords, comment_tags, options) -> Iterato
 def _comment(where: str, key: str) -> list[str]:
     comments = [f"{where}/{key}"]
     if key in PERSON_FACING:
-        comments.append("Translators: said to or shown to the person, in the person's language; keep it plain and kind.")
+        comments.append("Translators: said to or shown to the person, in the person's language; "
+                        "keep it plain and kind.")
     return comments
 
 

@@ -70,6 +70,8 @@ class Database:
         self.url = normalise_url(url)
         self.admin_url = normalise_url(admin_url) if admin_url else None
         self.engine = make_engine(self.url)
+        # The same pool, marked so that its transactions only read (see ``_begin``): made once, used per request.
+        self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
 
     @property
     def is_sqlite(self) -> bool:
@@ -81,7 +83,7 @@ class Database:
 
     def read_session(self) -> Session:
         """A session that only reads: it never holds SQLite's write lock, so writers are not kept waiting."""
-        return Session(self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False)
+        return Session(self.read_engine, expire_on_commit=False)
 
     def schema_is_current(self) -> bool:
         """Whether the database has every migration (a server must not start on an old or empty schema)."""

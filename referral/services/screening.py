@@ -173,11 +173,14 @@ def load(*, session: Session, vault: Vault, user: User, draft_id: str, lock: boo
     """
     if not _DRAFT_ID.fullmatch(draft_id or ""):
         raise DraftUnavailable()
-    query = select(Draft).where(Draft.id == draft_id)
-    draft = session.exec(query.with_for_update() if lock else query).first()
-    if draft is None or draft.user_id != user.id or draft.status not in statuses:
+    # The draft and its post in one query: every question page and every answer pays for this read.
+    query = select(Draft, Post).join(Post, Post.id == Draft.post_id).where(Draft.id == draft_id)
+    found = session.exec(query.with_for_update(of=Draft) if lock else query).first()
+    if found is None:
         raise DraftUnavailable()
-    post = session.get(Post, draft.post_id)
+    draft, post = found
+    if draft.user_id != user.id or draft.status not in statuses:
+        raise DraftUnavailable()
     if draft.status != "open":
         return Screening(draft, post, "")
     try:

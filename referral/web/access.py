@@ -44,8 +44,10 @@ def current_user() -> User | None:
     """The signed-in user of this request, or None."""
     if "user" not in g:
         user_id = session.get("user_id")
-        user = None
-        if user_id is not None:
+        user = getattr(session, "user", None)  # read with the session row, at the start of the request
+        if user is not None and user.id != user_id:
+            user = None  # the session changed hands during this request (sign-in): read the new user
+        if user is None and user_id is not None:
             with get_db().read_session() as db:
                 user = db.get(User, user_id)
         g.user = user if user is not None and user.active else None
