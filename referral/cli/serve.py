@@ -2,11 +2,57 @@
 
 from __future__ import annotations
 
+import gc
+import logging
+import time
+
 import click
 
 # Access log lines carry the path without its query string (%(U)s), the status, size and time: never a form
 # value, never a query parameter.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+# A worker is replaced after about this many requests. WeasyPrint and Pango keep native memory that Python never
+# gives back (a few KB a slip, Kozea/WeasyPrint#1977): recycling bounds it (PERFORMANCE.md G4). The jitter keeps
+# the workers from being replaced at the same moment, so one of them is always serving.
+MAX_REQUESTS = 1000
+MAX_REQUESTS_JITTER = 100
+
+log = logging.getLogger(__name__)
+
+
+def warm_worker(app) -> float:  # noqa: ANN001 - a Flask app
+    """Make a freshly started worker ready for slips: seconds taken.
+
+    Runs in each worker, not in the master before the fork: the renderer's font configuration writes the
+    slip fonts to a temporary folder that it removes when it is destroyed, so a worker exiting after
+    ``max_requests`` would pull the fonts from under the master and every worker forked after it.
+    """
+    from ..services import slips
+
+    started = time.perf_counter()
+    try:
+        with app.app_context():
+            slips.warm_up()  # WeasyPrint imported, fonts read: the first real slip is as fast as the next (G3, G7)
+    except Exception:  # noqa: BLE001 - a worker that cannot warm up still serves; its first slip pays instead
+        log.exception("slip warm-up failed")
+    # What exists now (the app, the guideline set, WeasyPrint's modules and caches) lives as long as the worker.
+    # Freezing it keeps the garbage collector from walking it all again on every full collection, which
+    # otherwise lands in the middle of a slip every few slips and adds tens of ms to it (G3 p95).
+    gc.collect()
+    gc.freeze()
+    return time.perf_counter() - started
+
+
+def gunicorn_settings(*, host: str, port: int, workers: int, threads: int, app) -> dict:  # noqa: ANN001
+    """The gunicorn configuration of `referral serve` (a function, so that a test can read it)."""
+
+    def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's worker
+        worker.log.info("worker %s ready for slips in %.2f s", worker.pid, warm_worker(app))
+
+    return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+            "accesslog": "-", "access_log_format": ACCESS_LOG_FORMAT, "timeout": 60, "graceful_timeout": 20,
+            "max_requests": MAX_REQUESTS, "max_requests_jitter": MAX_REQUESTS_JITTER,
+            "post_worker_init": post_worker_init}
 
 
 @click.command("serve")
@@ -19,7 +65,6 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from .. import create_app
-
     from ..db import get_db
 
     app = create_app()  # build it once here so that a broken configuration fails before any worker starts
@@ -29,17 +74,12 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     # SQLite connection carried across fork breaks the file locks: workers then wait on each other until requests
     # time out. Close it here; each worker opens its own.
     get_db(app).dispose()
+    settings = gunicorn_settings(host=host, port=port, workers=workers, threads=threads, app=app)
 
     class Server(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", "-")
-            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
-            self.cfg.set("timeout", 60)
-            self.cfg.set("graceful_timeout", 20)
+            for name, value in settings.items():
+                self.cfg.set(name, value)
 
         def load(self):
             return app
