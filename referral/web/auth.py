@@ -16,7 +16,7 @@ from .sessions import end_sessions_of
 
 bp = Blueprint("auth", __name__)
 
-HOME_BY_ROLE = {"official": "screening.start", "supervisor": "cases.index", "agency_officer": "home.index",
+HOME_BY_ROLE = {"official": "screening.start", "supervisor": "cases.index", "agency_officer": "inbox.index",
                 "trainer": "home.index", "admin": "admin.index"}
 
 

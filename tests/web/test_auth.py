@@ -145,3 +145,12 @@ def test_signed_in_pages_are_never_cached(app, staff, signed_in):
     response = client.get("/password")
     assert response.headers["Cache-Control"] == "no-store"
     assert 'autocomplete="current-password"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("role", "landing"), [("official", "/screening/"), ("supervisor", "/cases/"),
+                                               ("agency_officer", "/inbox"), ("trainer", "/"),
+                                               ("admin", "/admin/")])
+def test_each_role_lands_where_its_work_is(app, staff, role, landing):
+    response = sign_in(app.test_client(), role)
+    assert response.status_code == 303
+    assert response.headers["Location"] == landing
