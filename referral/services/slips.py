@@ -119,8 +119,10 @@ def _qr(reference: str, referral_id: str, code: str) -> str:
     import segno
 
     # A fixed mask: choosing the best of eight costs more than the rest of the QR code, and any mask scans.
+    # One pixel a module, as a PNG that the stylesheet scales up without smoothing: WeasyPrint draws an SVG
+    # code path by path in Python (about 15 ms a slip), and its long data: URI slows the HTML parser too.
     return segno.make(f"BRT1 {reference} {referral_id} {code}", error="m", mask=2, micro=False) \
-        .svg_data_uri(border=0, omitsize=True)
+        .png_data_uri(border=0, scale=1)
 
 
 def _html(data: SlipData, vault: Vault, gset: GuidelineSet, form: IdentityForm, second: str | None,

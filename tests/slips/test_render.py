@@ -100,3 +100,27 @@ def test_a_worker_can_warm_the_renderer_up_before_its_first_slip(app):
     with app.app_context():
         assert slips.warm_up() < slips.RENDER_TIME_LIMIT
         assert "referral.slip_renderer" in app.extensions
+
+
+def test_the_qr_code_is_printed_module_for_module_and_sharp(app, make, render, tmp_path):
+    import subprocess
+
+    import segno
+    from PIL import Image
+
+    made = make(identity=IDENTITY)
+    referral = by_kind(made, "health")
+    slip = render(referral)
+    source = tmp_path / "slip.pdf"
+    source.write_bytes(slip.pdf)
+    subprocess.run(["pdfimages", "-png", str(source), str(tmp_path / "image")], check=True, capture_output=True)
+    images = sorted(tmp_path.glob("image-*.png"))
+    assert len(images) == 1
+    printed = Image.open(images[0]).convert("L")
+    content = f"BRT1 {made.case.reference} {referral.id} {slip.verification_code}"
+    modules = [[printed.getpixel((x, y)) < 128 for x in range(printed.width)] for y in range(printed.height)]
+    # No decoder at hand: the printed modules must be those of the content under one of the eight masks.
+    assert any(modules == [[bool(bit) for bit in row] for row in segno.make(content, error="m", mask=mask,
+                                                                             micro=False).matrix]
+               for mask in range(8))
+    assert b"/Interpolate false" in slip.pdf  # scaled up without smoothing into grey
