@@ -51,6 +51,11 @@ LOCALES: dict[str, LocaleInfo] = {info.code: info for info in (
 LANGUAGE_TO_LOCALE = {"prs": "fa_AF", "fa": "fa_AF"}
 
 
+def language_fact(code: str) -> str:
+    """The ``language`` fact (ISO 639, as FACTS.md writes it) for one of our catalogue codes: fa_AF is Dari, prs."""
+    return "prs" if code == "fa_AF" else code.split("_")[0]
+
+
 def locale_info(code: str | None) -> LocaleInfo:
     """The LocaleInfo of a catalogue code or ISO 639 language code; English when unknown."""
     code = LANGUAGE_TO_LOCALE.get(code or "", code or "")

@@ -40,6 +40,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from ..engine import Answers, GuidelineError, GuidelineSet, Plan, Question, answer, build_plan, next_step
+from ..i18n import language_fact
 from ..models import Case, ConsentRecord, Draft, Post, User, now_utc, utc
 from ..vault import KeyDestroyed, SealedDataInvalid, Vault
 from . import audit
@@ -461,8 +462,13 @@ def submit(*, session: Session, vault: Vault, gset: GuidelineSet, form: Identity
         return session.get(Case, screening.draft.case_id)
     fields = _require(gset, form, screening, "review").fields
     try:
+        facts = dict(screening.answers.values)
+        if screening.language and "language" not in facts:
+            # Never asked on this walk: the language chosen at the start (the one the phrases were shown in) is
+            # the person's, so the case and its slips still say which language the person needs.
+            facts["language"] = language_fact(screening.language)
         case = create_case(session=session, vault=vault, gset=gset, form=form, user=user, post=screening.post,
-                           facts=dict(screening.answers.values),
+                           facts=facts,
                            identity={name: screening.identity[name] for name in fields
                                      if screening.identity.get(name)},
                            consent_refused=refused_kinds(screening), idempotency_key=screening.id,

@@ -183,6 +183,18 @@ def edit(draft_id: str, tree: str, node: str) -> str | Response:
                            **pages.question_page(gset, screening, path, step.question, step.value))
 
 
+@bp.get("/<draft_id>/show/<tree>/<node>")
+@allow("official")
+def show(draft_id: str, tree: str, node: str) -> str | Response:
+    """A question's phrases full screen in the person's language, when the official turns the tablet round."""
+    screening, gset = _read(draft_id), current_guidelines()
+    path = service.walk_path(gset, screening.answers)
+    asked = service.question_at(path, tree, node)
+    if asked is None:
+        return redirect(url_for("screening.question", draft_id=draft_id), code=303)
+    return render_template("screening/show.html", **pages.show_page(screening, path, asked))
+
+
 @bp.post("/<draft_id>/q/<tree>/<node>")
 @allow("official")
 def answer(draft_id: str, tree: str, node: str) -> Response | tuple[str, int]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from flask import url_for
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 
 from ..engine import GuidelineSet, Plan, Question
 from ..engine.schema import QuestionNode
-from ..i18n import in_person_locale, locale_info
+from ..i18n import in_person_locale, language_fact, locale_info
 from ..services.cases import OpenedCase
 from ..services.consent_form import ConsentForm
 from ..services.intake import IdentityForm
@@ -98,12 +98,44 @@ def question_page(gset: GuidelineSet, screening: Screening, path: Path, question
     """The page of one question, with the answer it has (None when it is the pending one)."""
     number = path.index(question.tree.id, question.node.id)
     previous = path.steps[number - 1] if number else (path.steps[-1] if number is None and path.steps else None)
+    if question.fact == "language" and value is None and typed is None and screening.language:
+        typed = language_fact(screening.language)  # chosen at the start: the official confirms or corrects it
     return {
         **common(screening), **answer_fields(gset, question, value, typed),
+        "show_url": url_for("screening.show", draft_id=screening.id, tree=question.tree.id, node=question.node.id)
+        if question.node.say or any(notice.say for notice in question.notices) else None,
         "position": (number if number is not None else len(path.steps)) + 1, "editing": number is not None,
         "back_url": edit_url(screening.id, previous.question) if previous else None,
         "voided": [_node_text(gset, tree, node) for tree, node in screening.voided], "error": error,
     }
+
+
+def person_answer_words(question: Question) -> list[str]:
+    """Yes, no and "I do not know" in the person's language, to point at, when those are the question's answers."""
+    # Translators: shown to the person, in the person's language, as an answer to point at; keep it plain.
+    yes = pgettext("said to the person", "Yes")
+    # Translators: shown to the person, in the person's language, as an answer to point at; keep it plain.
+    no = pgettext("said to the person", "No")
+    # Translators: shown to the person, in the person's language, as an answer to point at; keep it plain.
+    unknown = pgettext("said to the person", "I do not know, or I do not want to say")
+    words = {"yes": yes, "no": no, "unknown": unknown}
+    if question.node.answer_type != "choice" or not set(question.choices) <= set(words):
+        return []
+    return [words[choice] for choice in question.choices]
+
+
+def show_page(screening: Screening, path: Path, question: Question) -> dict[str, object]:
+    """The phrases of one question alone on the screen, in the person's language, for the person to read."""
+    info = locale_info(screening.language or None)
+    with in_person_locale(info.code):
+        phrases = [gettext(notice.say) for notice in question.notices if notice.say]
+        if question.node.say:
+            phrases.append(gettext(question.node.say))
+        words = person_answer_words(question)
+    answered = path.index(question.tree.id, question.node.id) is not None
+    return {"person": info, "phrases": phrases, "words": words,
+            "return_url": edit_url(screening.id, question) if answered
+            else url_for("screening.question", draft_id=screening.id)}
 
 
 def answers_list(gset: GuidelineSet, screening: Screening, path: Path) -> list[dict[str, object]]:
