@@ -44,6 +44,29 @@ class Official:
         self.shot("start")
         self.click(self.page.locator("form[action$='/screening/'] button[type=submit]"))
 
+    def shows_the_person(self) -> dict[str, object]:
+        """Turn the tablet round: the question's phrase alone on the screen; then back to the question.
+
+        Returns what the person saw: the page's direction, the phrases, and where the first phrase sits
+        (its left and right edges and the page's width), to check that right-to-left text starts at the right.
+        """
+        self.click(self.page.locator("a.show-person"))
+        seen = self.page.evaluate("""() => {
+            const phrase = document.querySelector('.phrase-large');
+            const box = phrase.getBoundingClientRect();
+            const range = document.createRange();
+            range.selectNodeContents(phrase);
+            const text = range.getBoundingClientRect();
+            return {dir: document.documentElement.dir, lang: document.documentElement.lang,
+                    phrases: [...document.querySelectorAll('.phrase-large')].map(p => p.textContent),
+                    words: [...document.querySelectorAll('.person-answers li')].map(li => li.textContent),
+                    box_left: box.left, box_right: box.right, text_left: text.left, text_right: text.right,
+                    width: document.documentElement.clientWidth};
+        }""")
+        self.shot("shown-to-the-person")
+        self.click(self.page.locator("footer.return a"))
+        return seen
+
     def current_question(self) -> tuple[str, str, str]:
         """(tree, node, fact) of the question on screen."""
         action = self.page.locator("form.question").get_attribute("action")

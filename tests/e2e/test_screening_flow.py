@@ -43,6 +43,11 @@ def test_an_official_screens_an_asylum_seeker_in_dari_and_the_supervisor_finds_t
     official.starts_a_screening("fa_AF")
     phrase = official.page.locator(".phrase").first
     assert phrase.get_attribute("lang") == "fa-AF" and phrase.get_attribute("dir") == "rtl"
+    seen = official.shows_the_person()
+    assert (seen["dir"], seen["lang"]) == ("rtl", "fa-AF") and seen["phrases"] and seen["words"]
+    # Right to left: the Dari text hugs the right edge of its box, with the free space on the left.
+    assert seen["box_right"] - seen["text_right"] < 2 < seen["text_left"] - seen["box_left"]
+    assert official.page.locator("form.question").count() == 1  # back at the same question
 
     official.walks({**ASYLUM_SEEKER, "removal_imminent": "unknown"}, stop_after=5)
     official.goes_back()
