@@ -53,10 +53,10 @@ def answer(gset: GuidelineSet, answers: Answers, question: Question, value: obje
     spec = gset.vocab.facts[question.fact]
     value = normalise_value(spec, value)
     if question.node.answer_type == "multi":
-        if value == "unknown":
-            value = frozenset()
-        if not isinstance(value, frozenset) or not value <= frozenset(question.node.options):
-            raise ValueError(f"answer to {question.node.id} must be a subset of its options")
+        if value == "unknown" and not question.node.allow_unknown:
+            raise ValueError(f"{question.node.id} needs an answer")
+        if value != "unknown" and (not isinstance(value, frozenset) or not value <= frozenset(question.node.options)):
+            raise ValueError(f"answer to {question.node.id} must be a subset of its options, or unknown")
     elif not spec.accepts(value) or (question.choices and value not in question.choices):
         raise ValueError(f"'{value}' is not an answer to {question.node.id}")
     record = question.record()

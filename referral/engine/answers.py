@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from .conditions import UNKNOWN, is_unknown
+
 
 @dataclass(frozen=True)
 class AnswerRecord:
@@ -25,11 +27,18 @@ class AnswerRecord:
 
 @dataclass(frozen=True)
 class Answers:
-    """Facts known so far. A set fact listed in ``checked`` is known only for those of its values."""
+    """Facts known so far. A set fact listed in ``checked`` is known only for those of its values.
+
+    A set fact is often asked in parts (the indicators seen, then those heard). A part the person would not or
+    could not answer is kept in ``unknown``: it counts as asked, and the fact is `unknown` unless another part
+    found something. So a refusal is never read as "none of these": a test for an empty set, or for any of its
+    values, is false for an unknown fact, and the record says which part was refused.
+    """
 
     values: Mapping[str, object] = field(default_factory=dict)
     checked: Mapping[str, frozenset[str]] = field(default_factory=dict)
     records: tuple[AnswerRecord, ...] = ()
+    unknown: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def given(cls, facts: Mapping[str, object]) -> Answers:
@@ -48,15 +57,19 @@ class Answers:
         """Add (or replace) the answer to one question."""
         values = dict(self.values)
         checked = dict(self.checked)
+        unknown = dict(self.unknown)
         if record.options:
+            part = frozenset(record.options)
             old = values.get(record.fact)
-            kept = frozenset() if not isinstance(old, frozenset) else old - frozenset(record.options)
-            values[record.fact] = kept | frozenset(value if isinstance(value, frozenset) else ())
-            checked[record.fact] = checked.get(record.fact, frozenset()) | frozenset(record.options)
+            found = (old - part if isinstance(old, frozenset) else frozenset()) | \
+                (frozenset() if is_unknown(value) else frozenset(value if isinstance(value, frozenset) else ()))
+            refused = (unknown.get(record.fact, frozenset()) - part) | (part if is_unknown(value) else frozenset())
+            checked[record.fact] = checked.get(record.fact, frozenset()) | part
+            _set_part(values, unknown, record.fact, found, refused)
         else:
             values[record.fact] = value
         others = tuple(r for r in self.records if (r.tree, r.node) != (record.tree, record.node))
-        return Answers(values, checked, (*others, record))
+        return Answers(values, checked, (*others, record), unknown)
 
     def change(self, record: AnswerRecord, value: object) -> tuple[Answers, frozenset[str]]:
         """Change one answer; return the new answers and the facts whose answers are now void."""
@@ -89,20 +102,29 @@ class Answers:
     def _drop(self, records: list[AnswerRecord]) -> Answers:
         values = dict(self.values)
         checked = dict(self.checked)
+        unknown = dict(self.unknown)
         for record in records:
             if record.options and record.fact in checked:
-                checked[record.fact] = checked[record.fact] - frozenset(record.options)
+                part = frozenset(record.options)
+                checked[record.fact] = checked[record.fact] - part
                 current = values.get(record.fact)
-                if isinstance(current, frozenset):
-                    values[record.fact] = current - frozenset(record.options)
+                found = current - part if isinstance(current, frozenset) else frozenset()
+                _set_part(values, unknown, record.fact, found, unknown.get(record.fact, frozenset()) - part)
                 if not checked[record.fact]:
                     del checked[record.fact]
                     values.pop(record.fact, None)
             else:
                 values.pop(record.fact, None)
         gone = {(r.tree, r.node) for r in records}
-        return replace(self, values=values, checked=checked,
+        return replace(self, values=values, checked=checked, unknown=unknown,
                        records=tuple(r for r in self.records if (r.tree, r.node) not in gone))
+
+    def part(self, record: AnswerRecord) -> object:
+        """The answer to one question that asked part of a set fact: the values found in it, or `unknown`."""
+        if record.options and frozenset(record.options) <= self.unknown.get(record.fact, frozenset()):
+            return UNKNOWN
+        value = self.values.get(record.fact)
+        return frozenset(value if isinstance(value, frozenset) else ()) & frozenset(record.options)
 
     def last(self) -> AnswerRecord | None:
         """The most recent answer: what Back returns to."""
@@ -115,6 +137,7 @@ class Answers:
             "values": {k: sorted(v) if isinstance(v, frozenset) else v for k, v in self.values.items()},
             "set_facts": sorted(k for k, v in self.values.items() if isinstance(v, frozenset)),
             "checked": {k: sorted(v) for k, v in self.checked.items()},
+            "unknown": {k: sorted(v) for k, v in self.unknown.items()},
             "records": [{"tree": r.tree, "node": r.node, "fact": r.fact, "options": list(r.options),
                          "depends_on": sorted(r.depends_on)} for r in self.records],
         }
@@ -126,4 +149,15 @@ class Answers:
         checked = {k: frozenset(v) for k, v in data.get("checked", {}).items()}
         records = tuple(AnswerRecord(r["tree"], r["node"], r["fact"], tuple(r.get("options", ())),
                                      frozenset(r.get("depends_on", ()))) for r in data.get("records", ()))
-        return cls(values, checked, records)
+        unknown = {k: frozenset(v) for k, v in data.get("unknown", {}).items()}
+        return cls(values, checked, records, unknown)
+
+
+def _set_part(values: dict[str, object], unknown: dict[str, frozenset[str]], fact: str, found: frozenset[str],
+              refused: frozenset[str]) -> None:
+    """A set fact from its parts: what was found; `unknown` when nothing was found and a part was refused."""
+    values[fact] = found if found or not refused else UNKNOWN
+    if refused:
+        unknown[fact] = refused
+    else:
+        unknown.pop(fact, None)

@@ -106,18 +106,11 @@ def debrief(gset: GuidelineSet, scenario: Scenario, answers: Answers) -> Debrief
     mine = _summary(plan)
     divergences = []
     for record in answers.records:
-        given = _part(answers.values.get(record.fact, UNKNOWN), record.options)
+        given = answers.part(record) if record.options else answers.values.get(record.fact, UNKNOWN)
         expected = _expected_value(scenario, record.fact, record.options)
         if given == expected:
             continue
-        values = dict(answers.values)
-        if record.options:
-            whole = values.get(record.fact)
-            whole = whole if isinstance(whole, frozenset) else frozenset()
-            values[record.fact] = (whole - frozenset(record.options)) | expected
-        else:
-            values[record.fact] = expected
-        corrected = Answers(values, answers.checked, answers.records)
+        corrected = answers.record(record, expected)  # this one answer as the scenario has it, the rest as given
         changed = _summary(build_plan(gset, corrected, scenario.country, refused)) != mine
         node = gset.tree(record.tree).nodes[record.node]
         divergences.append(Divergence(record.tree, record.node, record.fact, _plain(expected), _plain(given),

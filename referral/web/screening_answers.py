@@ -24,8 +24,10 @@ def parse_answer(gset: GuidelineSet, question: Question, form: MultiDict) -> tup
         value = form.get("value", "")
         return (value, None) if value in question.choices else (None, _("Choose one of the answers."))
     if node.answer_type == "multi":
-        if action in ("none", "unknown"):
+        if action == "none":
             return frozenset(), None
+        if action == "unknown":  # kept apart from "none of these": a refusal is not an absence
+            return ("unknown", None) if node.allow_unknown else (None, _("An answer is needed here."))
         picked = frozenset(form.getlist("value"))
         return (picked, None) if picked <= frozenset(node.options) else (None, _("Tick only the boxes shown."))
     if action == "unknown":
