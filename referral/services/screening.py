@@ -288,9 +288,7 @@ def _replay(gset: GuidelineSet, answers: Answers) -> Path:
         record = question.record()
         if not any((r.tree, r.node) == (record.tree, record.node) for r in answers.records):
             return Path(tuple(steps), question)
-        value = answers.values.get(question.fact)
-        if record.options:
-            value = frozenset(value if isinstance(value, frozenset) else ()) & frozenset(record.options)
+        value = answers.part(record) if record.options else answers.values.get(question.fact)
         steps.append(Step(question, value))
         replay = replay.record(record, value)
     return Path(tuple(steps), next_step(gset, replay))
