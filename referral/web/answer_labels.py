@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from .labels import lookup
+
 # Translators: the answer offered on every question: the person does not know, or does not want to say.
 UNKNOWN = _l("Unknown / refuses to answer")
 # Translators: the answer to a question with several boxes to tick, when none applies.
@@ -79,12 +81,12 @@ VALUES = {
     "sexual_orientation_disclosed": _l("Sexual orientation disclosed"),
 }
 
-# Where one word means different things for different facts.
+# Where one word means different things for different facts: fact -> value -> word.
 FACT_VALUES = {
-    ("companion", "none"): _l("Nobody: travelling alone"),
-    ("asylum_wish", "none"): _l("No request"),
-    ("documents", "none"): _l("No documents"),
-    ("sex", "other"): _l("Another sex"),
+    "companion": {"none": _l("Nobody: travelling alone")},
+    "asylum_wish": {"none": _l("No request")},
+    "documents": {"none": _l("No documents")},
+    "sex": {"other": _l("Another sex")},
 }
 
 DERIVED = {
@@ -96,7 +98,7 @@ DERIVED = {
 def value_label(fact: str, value: object) -> object:
     """The word for one value of ``fact``."""
     word = str(value)
-    return FACT_VALUES.get((fact, word)) or VALUES.get(word) or word.replace("_", " ")
+    return lookup(word, FACT_VALUES.get(fact, {}), VALUES, default=word.replace("_", " "))
 
 
 def values_label(fact: str, value: object) -> list[object]:

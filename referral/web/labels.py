@@ -6,6 +6,8 @@ back to the code itself for a code a national team added without a label here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask_babel import lazy_gettext as _l
 
 CATEGORIES = {
@@ -79,9 +81,23 @@ ROLES = {
 }
 
 
-def label(table: dict[str, object], code: str | None) -> object:
+def lookup(code: str | None, *tables: Mapping[str, object], default: object | None = None) -> object:
+    """The word the first of ``tables`` that has one gives ``code``; else ``default``, else the code itself.
+
+    The one way to read the tables of words, here and in answer_labels.py: the most specific table comes first,
+    and a code that no table has a word for (one a national team added) is shown, never an error.
+    """
+    code = code or ""
+    for table in tables:
+        word = table.get(code)
+        if word is not None:
+            return word
+    return code if default is None else default
+
+
+def label(table: Mapping[str, object], code: str | None) -> object:
     """The word for ``code``, or the code itself when there is none."""
-    return table.get(code or "", code or "")
+    return lookup(code, table)
 
 
 def labels() -> dict[str, object]:
