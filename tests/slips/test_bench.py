@@ -18,8 +18,13 @@ def test_the_slip_benchmark_measures_and_reports(tmp_path):
         g3 = bench.measure_g3(app, referrals, 2, warmup=1, references=1)
     finally:
         get_db(app).dispose()
-    assert g3["count"] == 2 and g3["p95"] > 0 and g3["reference_p50"] > 0
-    g4 = {"slips": 10, "failures": 0, "seconds": 1.0, "rate": 10.0, "p50": 1.0, "p95": 2.0, "p99": 3.0,
+    assert g3["count"] == 2 and g3["p95"] > 0 and g3["reference_p50"] > 0 and g3["first_warmed_ms"] > 0
+    run = {"slips": 10, "failures": 0, "seconds": 1.0, "rate": 10.0, "p50": 1.0, "p95": 2.0, "p99": 3.0,
+           "client_cpu": 0.05}
+    g4 = {"runs": [run, {**run, "rate": 12.0}, {**run, "rate": 11.0}], "rate": 11.0, "p99": 3.0, "median_run": run,
+          "first_http_ms": [200.0, 210.0], "recycled": 0, "server_cpus": "0-1", "client_cpus": "1", "slips": 30,
+          "failures": 0,
           "rss": {"after warm-up": [100.0, 101.0], "after 1,000 slips": [105.0, 104.0], "at the end": [106.0, 104.0]}}
-    text = bench.report(g3, g4, 1)
+    text = bench.report(g3, g4, 1, 1, 120.0)
     assert text.startswith(bench.START) and text.endswith(bench.END) and "G4 rate" in text and "+4.0 %" in text
+    assert "11.0 slips/s" in text and "cores 0-1" in text
