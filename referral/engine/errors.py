@@ -47,6 +47,13 @@ class ErrorCode(enum.Enum):
     FALLBACK_LOOP = ("G141", "fallback-loop", "the fallbacks {path} never reach an agency")
     UNKNOWN_LANGUAGE = ("G142", "unknown-language", "'{language}' is not a language code like 'ru' or 'fa_AF'")
     UNKNOWN_COUNTRY = ("G143", "unknown-country", "no pathway for country '{country}'")
+    BAD_DATE = ("G144", "bad-date", "'{key}' of '{destination}' must be a date written YYYY-MM-DD, not {got}")
+    INCOMPLETE_AGREEMENT = ("G145", "incomplete-agreement",
+                            "the agreement of '{destination}' needs {detail}")
+    KEY_DATE_WITHOUT_KEY = ("G146", "key-date-without-key",
+                            "'{destination}' has key_valid_until but no key_fingerprint to apply it to")
+    BAD_FINGERPRINT = ("G147", "bad-fingerprint",
+                       "the key_fingerprint of '{destination}' must be 64 hexadecimal digits (SHA-256), not {got}")
     UNKNOWN_TREE = ("G150", "unknown-tree", "no tree with id '{tree}'")
     FACT_ASKED_TWICE = ("G160", "fact-asked-twice", "fact '{fact}' is already asked by node '{other}' on this path",
                         Severity.WARNING)

@@ -7,6 +7,7 @@ tree or several files (reachability, cycles, pathways that cannot resolve a kind
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from pathlib import Path
 
 from .conditions import ALWAYS
@@ -16,6 +17,7 @@ from .marked_yaml import MarkedDict, MarkedList, YamlSyntaxError, load_file
 from .schema import (
     NODE_KINDS,
     Agency,
+    Agreement,
     Answer,
     EndNode,
     FindingNode,
@@ -31,6 +33,8 @@ from .schema import (
 )
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(_[A-Z]{2})?$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FINGERPRINT = re.compile(r"^[0-9a-fA-F]{64}$")
 ANSWER_TYPES = {"tri": "choice", "enum": "choice", "set": "multi", "int": "number", "code": "code"}
 
 _TREE_KEYS = {"id", "title", "source", "version", "order", "start", "nodes", "description"}
@@ -46,7 +50,9 @@ _KIND_KEYS = {
 }
 _SOURCE_KEYS = {"section", "document", "basis", "refs", "verified", "note"}
 _PATHWAY_KEYS = {"country", "name", "version", "languages", "destinations", "rules", "source"}
-_AGENCY_KEYS = {"name", "contact", "slip_language", "confirmed", "source", "key_fingerprint", "note"}
+_AGENCY_KEYS = {"name", "contact", "slip_language", "confirmed", "source", "key_fingerprint", "key_valid_until",
+                "agreement", "note"}
+_AGREEMENT_KEYS = {"id", "valid_until", "note"}
 
 
 def read_yaml(path: Path, report: Reporter) -> MarkedDict | None:
@@ -371,7 +377,56 @@ def _load_agency(kind: str, entry: MarkedDict, report: Reporter) -> Agency:
         code = ErrorCode.UNKNOWN_LANGUAGE if language else ErrorCode.MISSING_KEY
         report.add(code, entry.line_of("slip_language"), kind, language=language, key="slip_language",
                    where="an agency")
+    fingerprint = str(entry.get("key_fingerprint", "")).strip()
+    if fingerprint and not FINGERPRINT.match(fingerprint):
+        report.add(ErrorCode.BAD_FINGERPRINT, entry.line_of("key_fingerprint"), kind, destination=kind,
+                   got=repr(fingerprint))
+    key_valid_until = _date(entry, "key_valid_until", kind, report)
+    if "key_valid_until" in entry and not fingerprint:
+        report.add(ErrorCode.KEY_DATE_WITHOUT_KEY, entry.line_of("key_valid_until"), kind, destination=kind)
     return Agency(kind=kind, name=str(entry.get("name", "")), contact=str(entry.get("contact", "")).strip(),
                   slip_language=language or "en", confirmed=entry.get("confirmed", False) is True,
-                  source=str(entry.get("source", "")), key_fingerprint=str(entry.get("key_fingerprint", "")),
-                  note=" ".join(str(entry.get("note", "")).split()))
+                  source=str(entry.get("source", "")), key_fingerprint=fingerprint,
+                  note=" ".join(str(entry.get("note", "")).split()), key_valid_until=key_valid_until,
+                  agreement=_load_agreement(kind, entry, report))
+
+
+def _load_agreement(kind: str, entry: MarkedDict, report: Reporter) -> Agreement | None:
+    """`agreement: {id, valid_until}`; an agreement without either is an error, never an open-ended one."""
+    if "agreement" not in entry:
+        return None
+    raw = entry["agreement"]
+    line = entry.line_of("agreement")
+    if not isinstance(raw, MarkedDict):
+        report.add(ErrorCode.INCOMPLETE_AGREEMENT, line, kind, destination=kind,
+                   detail="the form {id: ..., valid_until: YYYY-MM-DD}")
+        return None
+    check_keys(raw, _AGREEMENT_KEYS, report, "an agreement", kind)
+    agreement_id = raw.get("id")
+    missing = []
+    if not isinstance(agreement_id, str | int) or not str(agreement_id).strip():
+        missing.append("an id (the reference of the signed agreement)")
+    if "valid_until" not in raw:
+        missing.append("valid_until (its last valid day)")
+    if missing:
+        report.add(ErrorCode.INCOMPLETE_AGREEMENT, line, kind, destination=kind, detail=" and ".join(missing))
+    valid_until = _date(raw, "valid_until", kind, report, "agreement.valid_until")
+    if missing or valid_until is None:
+        return None
+    return Agreement(id=str(agreement_id).strip(), valid_until=valid_until)
+
+
+def _date(raw: MarkedDict, key: str, kind: str, report: Reporter, name: str | None = None) -> date | None:
+    """A calendar date: YAML reads an unquoted 2027-06-30 as a date already; a quoted one is accepted too."""
+    if key not in raw:
+        return None
+    value = raw[key]
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and ISO_DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass  # 2027-02-30: the form is right, the day does not exist
+    report.add(ErrorCode.BAD_DATE, raw.line_of(key), kind, key=name or key, destination=kind, got=repr(value))
+    return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 
 from .conditions import ALWAYS, Condition
@@ -161,6 +162,14 @@ class Tree:
 
 
 @dataclass(frozen=True)
+class Agreement:
+    """The data-sharing agreement with an agency (SECURITY.md P-29): its reference and last valid day."""
+
+    id: str
+    valid_until: date
+
+
+@dataclass(frozen=True)
 class Agency:
     kind: str
     name: str
@@ -170,6 +179,8 @@ class Agency:
     source: str = ""
     key_fingerprint: str = ""
     note: str = ""
+    key_valid_until: date | None = None  # the pinned key's last valid day; None: no end date written
+    agreement: Agreement | None = None  # None: no data-sharing agreement is known
 
     def to_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "name": self.name, "contact": self.contact,

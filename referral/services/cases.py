@@ -3,8 +3,9 @@
 
 A case keeps coarse columns in clear and seals everything identifying (identity, answers, the plan) in one
 payload. Each referral carries, sealed to its agency's public key, only the identity fields that agency needs.
-Referrals go only to agencies with an enrolled key that matches the key pinned in the pathway (P-29); any other
-referral is *held*: recorded, without a payload, with an audit event, for the administrator to resolve.
+Referrals go only to agencies cleared by ``agency_clearance`` (P-29): a data-sharing agreement in force and an
+enrolled key that matches the key pinned in the pathway and has not expired. Any other referral is *held*:
+recorded, without a payload, with an audit event, for the administrator to resolve.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from ..engine import GuidelineSet, Plan, build_plan
 from ..engine.errors import GuidelineError, Reporter
+from ..engine.schema import Agency as PathwayAgency
 from ..models import Agency, AgencyKey, Case, ConsentRecord, Post, Referral, User, now_utc, utc
 from ..vault import KeyDestroyed, SealedDataInvalid, Vault
 from . import audit
@@ -159,7 +161,7 @@ def _referral(session: Session, vault: Vault, gset: GuidelineSet, form: Identity
     referral = Referral(case_id=case.id, kind=planned.kind, requested_as=list(planned.requested_as),
                         urgency=planned.urgency, due_at=moment + DUE_AFTER.get(planned.urgency, timedelta(0)),
                         created_at=moment, updated_at=moment)
-    agency, key, reason = _agency_and_key(session, vault, gset, case.country, planned, enrol, user)
+    agency, key, reason = _agency_and_key(session, vault, gset, case.country, planned, enrol, user, moment.date())
     referral.agency_id = agency.id if agency else None
     if key is None:
         referral.status, referral.status_reason = "held", reason
@@ -179,14 +181,80 @@ def _referral(session: Session, vault: Vault, gset: GuidelineSet, form: Identity
         audit.record(session, action="referral.held", actor_id=user.id, post_id=case.post_id,
                      object_type="referral", object_id=referral.id, at=moment,
                      detail={"kind": planned.kind, "reason": reason})
+    elif reason:
+        # Only the development shortcut lets a referral through with a reason: it is recorded all the same, so
+        # that a demonstration shows what production would have held.
+        audit.record(session, action="referral.unapproved", actor_id=user.id, post_id=case.post_id,
+                     object_type="referral", object_id=referral.id, at=moment,
+                     detail={"kind": planned.kind, "reason": reason, "held": False})
     return referral
 
 
+# Why referrals to an agency are held, in the order they are checked; the first one found is the referral's reason.
+AGREEMENT_MISSING, AGREEMENT_EXPIRED = "agency_agreement_missing", "agency_agreement_expired"
+KEY_MISSING, KEY_NOT_PINNED = "agency_key_missing", "agency_key_not_pinned"
+KEY_MISMATCH, KEY_EXPIRED = "agency_key_mismatch", "agency_key_expired"
+NOT_IN_PATHWAY = "no_agency_in_pathway"
+# What the development shortcut lets through (SECURITY.md P-29 holds them in production): the demonstration has
+# no signed agreements, and its keys are generated on the spot rather than pinned.
+DEVELOPMENT_ALLOWS = frozenset({AGREEMENT_MISSING, KEY_MISSING, KEY_NOT_PINNED})
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """Whether an agency may receive referrals now: every reason against it, and whether they hold referrals."""
+
+    problems: tuple[str, ...]
+    let_through: frozenset[str] = frozenset()  # problems the development shortcut forgives
+
+    @property
+    def held(self) -> bool:
+        return any(p not in self.let_through for p in self.problems)
+
+    @property
+    def reason(self) -> str | None:
+        """The reason a referral carries: the first problem that holds it, else the first one let through."""
+        holding = [p for p in self.problems if p not in self.let_through]
+        return (holding or list(self.problems) or [None])[0]
+
+
+def agency_clearance(entry: PathwayAgency | None, fingerprint: str | None, *, today: date,
+                     development: bool = False) -> Clearance:
+    """May the agency of pathway ``entry``, whose enrolled key has ``fingerprint`` (None: no key), receive
+    referrals on ``today``? The one place that decides it, for case creation and for the administrator's page.
+
+    Agreement and key dates are last valid days, inclusive. ``development`` is the demonstration shortcut
+    (never in production): a missing agreement is let through, and so is a key that is not pinned or not yet
+    enrolled (the caller then enrols one); an expired agreement or key, or a pinned key that differs, still holds.
+    """
+    if entry is None:
+        return Clearance((NOT_IN_PATHWAY,))
+    problems = []
+    if entry.agreement is None:
+        problems.append(AGREEMENT_MISSING)
+    elif entry.agreement.valid_until < today:
+        problems.append(AGREEMENT_EXPIRED)
+    pinned = entry.key_fingerprint.lower()
+    if fingerprint is None:
+        problems.append(KEY_MISSING)
+    elif not pinned:
+        problems.append(KEY_NOT_PINNED)
+    elif pinned != fingerprint.lower():
+        problems.append(KEY_MISMATCH)
+    if pinned and entry.key_valid_until is not None and entry.key_valid_until < today:
+        problems.append(KEY_EXPIRED)
+    allowed = DEVELOPMENT_ALLOWS if development else frozenset()
+    if development and pinned and fingerprint is None:
+        allowed = allowed - {KEY_MISSING}  # a pinned key is a real agency's: generating another would not match
+    return Clearance(tuple(problems), allowed)
+
+
 def _agency_and_key(session: Session, vault: Vault, gset: GuidelineSet, country: str, planned, enrol: bool,
-                    user: User) -> tuple[Agency | None, AgencyKey | None, str | None]:  # noqa: ANN001
-    """The receiving agency and its usable key, or the reason the referral must be held."""
+                    user: User, today: date) -> tuple[Agency | None, AgencyKey | None, str | None]:  # noqa: ANN001
+    """The receiving agency and its usable key (with the reason let through in development, if any), or no key
+    and the reason the referral must be held."""
     if not planned.agency:
-        return None, None, "no_agency_in_pathway"
+        return None, None, NOT_IN_PATHWAY
     agency = session.exec(select(Agency).where(Agency.country == country, Agency.kind == planned.kind)).first()
     if agency is None:
         agency = Agency(country=country, kind=planned.kind, name=str(planned.agency.get("name") or planned.kind),
@@ -196,16 +264,14 @@ def _agency_and_key(session: Session, vault: Vault, gset: GuidelineSet, country:
     key = session.exec(select(AgencyKey).where(AgencyKey.agency_id == agency.id, AgencyKey.retired_at.is_(None))
                        .order_by(AgencyKey.id.desc())).first()
     pathway = gset.pathway(country)
-    pinned = pathway.agencies[planned.kind].key_fingerprint if pathway and planned.kind in pathway.agencies else ""
-    if key is None and enrol and not pinned:
+    entry = pathway.agencies.get(planned.kind) if pathway else None
+    clearance = agency_clearance(entry, key.fingerprint if key else None, today=today, development=enrol)
+    if clearance.held:
+        return agency, None, clearance.reason
+    if key is None:  # only the development shortcut gets here: no key pinned and none enrolled yet
         key = enrol_agency_key(session=session, vault=vault, agency=agency, actor_id=user.id)
-    if key is None:
-        return agency, None, "agency_key_missing"
-    if pinned and pinned.lower() != key.fingerprint:
-        return agency, None, "agency_key_mismatch"
-    if not pinned and not enrol:
-        return agency, None, "agency_key_not_pinned"
-    return agency, key, None
+        clearance = agency_clearance(entry, key.fingerprint, today=today, development=enrol)
+    return agency, key, clearance.reason
 
 
 def enrol_agency_key(*, session: Session, vault: Vault, agency: Agency, actor_id: int | None = None) -> AgencyKey:

@@ -2,22 +2,24 @@
 
 A post's country must have a referral pathway (a case at a post without one could refer nobody). An agency
 row is made from its pathway entry the first time something needs it (a user of the agency, a key, a
-referral); its public key is enrolled here, and whether referrals can go to it depends on the key being pinned
-in the pathway as well (SECURITY.md P-29): the list says which agencies are ready and what is missing.
+referral); its public key is enrolled here. Whether referrals can go to it is decided by ``agency_clearance``
+(SECURITY.md P-29: an agreement in force, the key pinned in the pathway, neither expired): the list says which
+agencies are ready, what is missing, and which agreement or key runs out soon.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
 from ..engine import GuidelineSet
-from ..models import Agency, AgencyKey, Post
+from ..models import Agency, AgencyKey, Post, now_utc
 from ..vault import Vault
-from . import audit
-from .cases import enrol_agency_key, ensure_post
+from . import audit, cases
+from .cases import agency_clearance, enrol_agency_key, ensure_post
 
 POST_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 
@@ -52,6 +54,13 @@ def create_post(*, session: Session, gset: GuidelineSet, code: str, country: str
     return ensure_post(session=session, code=code, country=country, name=name.strip() or code, actor_id=actor_id)
 
 
+# An agreement or key that ends within this time is flagged, so that a renewal can be signed or pinned in time.
+EXPIRY_WARNING = timedelta(days=30)
+STATES = {cases.NOT_IN_PATHWAY: "not_in_pathway", cases.AGREEMENT_MISSING: "no_agreement",
+          cases.AGREEMENT_EXPIRED: "agreement_expired", cases.KEY_MISSING: "no_key",
+          cases.KEY_NOT_PINNED: "not_pinned", cases.KEY_MISMATCH: "mismatch", cases.KEY_EXPIRED: "key_expired"}
+
+
 @dataclass(frozen=True)
 class AgencyLine:
     country: str
@@ -61,21 +70,29 @@ class AgencyLine:
     agency_id: int | None  # None: no row yet (nothing has needed it)
     fingerprint: str | None  # the enrolled, active key
     pinned: str  # the fingerprint written in the pathway, or ""
-    state: str  # ready | no_key | not_pinned | mismatch | not_in_pathway
+    # ready, or the first of `problems`: not_in_pathway | no_agreement | agreement_expired | no_key | not_pinned |
+    # mismatch | key_expired
+    state: str
+    problems: tuple[str, ...] = ()  # every state that stops referrals in production, in the order checked
+    held: bool = False  # referrals to it are held now (outside production some problems are let through)
+    agreement_id: str = ""
+    agreement_until: date | None = None
+    key_until: date | None = None
+    expiring: tuple[str, ...] = ()  # "agreement", "key": in force, but ending within EXPIRY_WARNING
 
 
-def _state(fingerprint: str | None, pinned: str, in_pathway: bool) -> str:
-    if not in_pathway:
-        return "not_in_pathway"
-    if fingerprint is None:
-        return "no_key"
-    if not pinned:
-        return "not_pinned"
-    return "ready" if pinned.lower() == fingerprint else "mismatch"
+def _expiring(until: date | None, today: date) -> bool:
+    return until is not None and today <= until <= today + EXPIRY_WARNING
 
 
-def agencies_by_country(*, session: Session, gset: GuidelineSet) -> dict[str, list[AgencyLine]]:
-    """Every agency of every pathway, with its row and key if any, plus rows whose pathway entry is gone."""
+def agencies_by_country(*, session: Session, gset: GuidelineSet, today: date | None = None,
+                        development: bool = False) -> dict[str, list[AgencyLine]]:
+    """Every agency of every pathway, with its row and key if any, plus rows whose pathway entry is gone.
+
+    ``development`` says whether the development shortcut applies (not production), as case creation decides;
+    ``today`` is the UTC date, as for a case created now.
+    """
+    today = today or now_utc().date()
     rows = {(a.country, a.kind): a for a in session.exec(select(Agency))}
     keys = {k.agency_id: k.fingerprint for k in session.exec(select(AgencyKey).where(AgencyKey.retired_at.is_(None))
                                                              .order_by(AgencyKey.id))}
@@ -85,12 +102,21 @@ def agencies_by_country(*, session: Session, gset: GuidelineSet) -> dict[str, li
         for kind, entry in sorted(pathway.agencies.items()):
             row = rows.pop((country, kind), None)
             fingerprint = keys.get(row.id) if row else None
+            clearance = agency_clearance(entry, fingerprint, today=today, development=development)
+            problems = tuple(STATES[p] for p in clearance.problems)
+            agreement = entry.agreement
+            expiring = tuple(what for what, until in (("agreement", agreement and agreement.valid_until),
+                                                      ("key", entry.key_valid_until if entry.key_fingerprint else None))
+                             if _expiring(until, today))
             out.setdefault(country, []).append(AgencyLine(
                 country, kind, entry.name, entry.slip_language, row.id if row else None, fingerprint,
-                entry.key_fingerprint, _state(fingerprint, entry.key_fingerprint, True)))
+                entry.key_fingerprint, problems[0] if problems else "ready", problems, clearance.held,
+                agreement.id if agreement else "", agreement.valid_until if agreement else None,
+                entry.key_valid_until, expiring))
     for (country, kind), row in sorted(rows.items()):
         out.setdefault(country, []).append(AgencyLine(country, kind, row.name, row.slip_language, row.id,
-                                                      keys.get(row.id), "", "not_in_pathway"))
+                                                      keys.get(row.id), "", "not_in_pathway", ("not_in_pathway",),
+                                                      True))
     return out
 
 

@@ -210,9 +210,11 @@ def new_post() -> str | Response:
 @allow("admin")
 def agencies() -> str:
     gset = current_guidelines()
+    development = current_app.extensions["referral.settings"].env != "production"
     with get_db().read_session() as db:
-        lines = agencies_by_country(session=db, gset=gset)
-    return render_template("admin/agencies.html", lines=lines, countries=dict(pathway_countries(gset)))
+        lines = agencies_by_country(session=db, gset=gset, development=development)
+    return render_template("admin/agencies.html", lines=lines, countries=dict(pathway_countries(gset)),
+                           development=development)
 
 
 @bp.post("/agencies/<country>/<kind>/key")

@@ -98,16 +98,47 @@ PATHWAY_CASES = [
     (ErrorCode.UNKNOWN_LANGUAGE, _broken("slip_language: ru", "slip_language: Russian", PATHWAY), "unhcr"),
     (ErrorCode.UNKNOWN_DESTINATION, PATHWAY + "  embassy: {fallback: unhcr}\n", "embassy"),
     (ErrorCode.MISSING_KEY, _broken("name: UNHCR test office, ", "", PATHWAY), "unhcr"),
+    (ErrorCode.BAD_DATE, _broken("slip_language: ru}",
+                                 "slip_language: ru, agreement: {id: T-1, valid_until: 2027-02-30}}", PATHWAY),
+     "unhcr"),
+    (ErrorCode.BAD_DATE, _broken("slip_language: ru}", f"slip_language: ru, key_fingerprint: {'ab' * 32}, "
+                                 "key_valid_until: 31.12.2027}", PATHWAY), "unhcr"),
+    (ErrorCode.INCOMPLETE_AGREEMENT, _broken("slip_language: ru}",
+                                             "slip_language: ru, agreement: {valid_until: 2027-12-31}}", PATHWAY),
+     "unhcr"),
+    (ErrorCode.INCOMPLETE_AGREEMENT, _broken("slip_language: ru}", "slip_language: ru, agreement: {id: T-1}}",
+                                             PATHWAY), "unhcr"),
+    (ErrorCode.KEY_DATE_WITHOUT_KEY, _broken("slip_language: ru}", "slip_language: ru, key_valid_until: 2027-12-31}",
+                                             PATHWAY), "unhcr"),
+    (ErrorCode.BAD_FINGERPRINT, _broken("slip_language: ru}", "slip_language: ru, key_fingerprint: ab12}", PATHWAY),
+     "unhcr"),
 ]
 
 
-@pytest.mark.parametrize(("code", "pathway", "node"), PATHWAY_CASES, ids=[c[0].code for c in PATHWAY_CASES])
+@pytest.mark.parametrize(("code", "pathway", "node"), PATHWAY_CASES,
+                         ids=[f"{c[0].code}-{n}" for n, c in enumerate(PATHWAY_CASES)])
 def test_each_pathway_error_is_reported(tmp_path, code, pathway, node):
     _, problems = check_guidelines(make_set(tmp_path / "g", pathways={"zz": pathway}))
     matching = [p for p in problems if p.code is code]
     assert matching, [str(p) for p in problems]
     assert matching[0].file.endswith("pathways/zz.yaml")
     assert matching[0].node == node
+    if code.code >= "G144":  # the agreement and key checks also name the line
+        assert matching[0].line == pathway.splitlines().index(next(
+            line for line in pathway.splitlines() if line.startswith("  unhcr:"))) + 1
+
+
+def test_an_agreement_and_key_dates_are_read_into_the_model(tmp_path):
+    fingerprint = "AB" * 32
+    pathway = _broken("slip_language: ru}", f"slip_language: ru, key_fingerprint: {fingerprint}, "
+                      "key_valid_until: \"2027-06-30\", agreement: {id: ZZ-DSA-7, valid_until: 2028-01-31}}",
+                      PATHWAY)
+    gset = load_guidelines(make_set(tmp_path / "g", pathways={"zz": pathway}))
+    unhcr = gset.pathway("zz").agencies["unhcr"]
+    assert (unhcr.key_fingerprint, unhcr.key_valid_until.isoformat()) == (fingerprint, "2027-06-30")
+    assert (unhcr.agreement.id, unhcr.agreement.valid_until.isoformat()) == ("ZZ-DSA-7", "2028-01-31")
+    plain = load_guidelines(make_set(tmp_path / "h")).pathway("zz").agencies["unhcr"]
+    assert plain.agreement is None and plain.key_valid_until is None
 
 
 def test_unknown_country_and_unknown_tree_are_errors_with_suggestions(tmp_path):

@@ -183,3 +183,12 @@ def test_guessing_the_password_at_the_confirmation_locks_it_like_the_sign_in(app
     locked = admin.post("/reauth", data={"csrf_token": token, "password": PASSWORD})
     assert locked.status_code == 429 and "reauth.throttled" in actions(app)
     assert admin.get("/admin/users/new").status_code == 303  # still not confirmed
+
+
+def test_the_agencies_page_shows_what_production_would_hold_outside_production(app, staff, signed_in):
+    """P-29: the national pathways name no data-sharing agreement yet; outside production the page says so and
+    that their referrals are let through, and it says that production holds them."""
+    page = signed_in("admin").get("/admin/agencies").get_data(as_text=True)
+    assert "No data-sharing agreement in the pathway" in page
+    assert "Referrals are let through (not production)" in page and "In production they are held." in page
+    assert "Referrals are held" not in page.replace("Referrals are held.", "")
