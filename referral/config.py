@@ -38,6 +38,9 @@ class Settings:
     # Migrations run as the owner role; the app's role then gets no UPDATE or DELETE on the audit trail.
     database_admin_url: str | None = None
     retention_days: int = 365
+    # An open screening draft not saved for this long is shredded by the retention job: a tablet left with a
+    # screening open must not keep a person's answers for ever.
+    draft_max_hours: int = 24
 
     def __post_init__(self) -> None:
         if self.env not in ENVIRONMENTS:
@@ -96,6 +99,7 @@ class Settings:
             kek_from_env=env.get("REFERRAL_KEK", ""),
             database_admin_url=env.get("REFERRAL_DATABASE_ADMIN_URL") or None,
             retention_days=_positive_int(env, "REFERRAL_RETENTION_DAYS", 365),
+            draft_max_hours=_positive_int(env, "REFERRAL_DRAFT_MAX_HOURS", 24),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

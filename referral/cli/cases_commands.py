@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlmodel import select
 
@@ -19,6 +20,7 @@ from ..services import audit
 from ..services.cases import CaseRefused, CaseUnavailable, create_case, ensure_post, erase_case, find_case
 from ..services.intake import IdentityInvalid, load_identity_form
 from ..services.retention import purge
+from ..web.sessions import purge_expired  # Flask's side: the services must not import the web layer
 from . import store
 
 cases_group = AppGroup("cases", help="Case records: import, retention purge, erasure.")
@@ -93,17 +95,22 @@ def case_referrals(session, case_id: str) -> list:  # noqa: ANN001
 
 @cases_group.command("purge")
 def purge_command() -> None:
-    """Shred closed cases past the retention period (REFERRAL_RETENTION_DAYS); running it twice is harmless."""
+    """Shred closed cases past the retention period (REFERRAL_RETENTION_DAYS) and screening drafts left open
+    longer than REFERRAL_DRAFT_MAX_HOURS, and delete expired sign-in sessions; running it twice is harmless."""
     settings, database = store.settings(), store.database()
     with database.session() as session:
-        expired, replayed = purge(session=session, database=database, retention_days=settings.retention_days,
-                                  tombstones=settings.tombstones_file)
+        purged = purge(session=session, database=database, retention_days=settings.retention_days,
+                       tombstones=settings.tombstones_file, draft_max_hours=settings.draft_max_hours)
         audit.checkpoint(session, store.vault(), settings.audit_anchor_file)
-    for reference in expired:
+    sessions = purge_expired(current_app, current_app.session_interface)
+    for reference in purged.expired:
         click.echo(f"{reference}  shredded (retention period over)")
-    for reference in replayed:
+    for reference in purged.replayed:
         click.echo(f"{reference}  shredded again (erased after the restored backup was taken)")
-    click.echo(f"{len(expired) + len(replayed)} cases shredded")
+    click.echo(f"{len(purged.expired) + len(purged.replayed)} cases shredded")
+    click.echo(f"{len(purged.drafts)} screening drafts shredded (open for more than {settings.draft_max_hours} "
+               "hours without a save)")
+    click.echo(f"{sessions} expired sessions deleted")
 
 
 @cases_group.command("erase")

@@ -92,7 +92,8 @@ def test_retention_purge_shreds_exactly_the_expired_cases_once(store_app):
         session.commit()
         first = purge(session=session, database=database, retention_days=settings.retention_days, now=now)
         second = purge(session=session, database=database, retention_days=settings.retention_days, now=now)
-        assert first == ([expired.reference], []) and second == ([], [])
+        assert (first.expired, first.replayed, first.drafts) == ([expired.reference], [], [])
+        assert (second.expired, second.replayed, second.drafts) == ([], [], [])
         statuses = {c.id: c.status for c in session.exec(select(Case))}
         assert statuses == {expired.id: "erased", fresh.id: "closed", still_open.id: "open"}
         purges = session.exec(select(AuditEvent).where(AuditEvent.action == "case.purge")).all()
