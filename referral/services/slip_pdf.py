@@ -156,6 +156,28 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+        _release_memory()
+
+
+def _libc_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc only
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _libc_malloc_trim()
+
+
+def _release_memory() -> None:
+    """Collect the slip's cyclic garbage now and hand the freed heap back to the system (G4 memory).
+
+    Without the trim, glibc keeps the pages a slip freed inside the heap, and a worker's RSS creeps up slip after
+    slip even though the objects are gone; the trim takes about half a millisecond.
+    """
+    gc.collect(1)
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 class Renderer:

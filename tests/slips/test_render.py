@@ -124,3 +124,12 @@ def test_the_qr_code_is_printed_module_for_module_and_sharp(app, make, render, t
                                                                              micro=False).matrix]
                for mask in range(8))
     assert b"/Interpolate false" in slip.pdf  # scaled up without smoothing into grey
+
+
+def test_a_render_pauses_the_collector_and_gives_memory_back_after_it(app, make, render, monkeypatch):
+    import gc
+
+    seen = []
+    monkeypatch.setattr(slip_pdf, "_release_memory", lambda: seen.append(gc.isenabled()))
+    render(by_kind(make(identity=IDENTITY), "health"))
+    assert seen == [True] and gc.isenabled()  # once per slip, with the collector back on
