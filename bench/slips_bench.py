@@ -389,6 +389,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60,
                         help="seconds of each of the 3 G4 runs (the goal says 300)")
     parser.add_argument("--count", type=int, default=300, help="warm slips for G3")
+    parser.add_argument("--print-only", action="store_true", help="print the section, leave docs/benchmarks.md")
     parser.add_argument("--g3-cpu", type=int, default=1, help="the core G3 runs on")
     parser.add_argument("--server-cpus", default="0-1", help="cores of `referral serve` (taskset list)")
     parser.add_argument("--client-cpus", default="1", help="cores of the load generator (taskset list)")
@@ -412,7 +413,7 @@ def main() -> None:
             os.sched_setaffinity(0, own)
     text = report(g3, g4, duration, args.g3_cpu, after)
     print(text)
-    if not args.quick:
+    if not (args.quick or args.print_only):
         write(text)
 
 
