@@ -212,7 +212,7 @@ class Draft(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     user_id: int = Field(foreign_key="users.id", index=True)
     post_id: int = Field(foreign_key="posts.id", index=True)
-    status: str = Field(default="open", max_length=16, index=True)  # open, submitted, abandoned
+    status: str = Field(default="open", max_length=16, index=True)  # open, submitted, abandoned, expired
     case_id: str | None = Field(default=None, foreign_key="cases.id", max_length=32)
     created_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True))
     updated_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True), index=True)

@@ -63,6 +63,17 @@ REFERRAL_STATUSES = {
     "erased": _l("Erased"),
 }
 
+# Why a referral is held (services/cases.py, SECURITY.md P-29), in words for the post's official.
+HELD_REASONS = {
+    "agency_agreement_missing": _l("the agency has no data-sharing agreement in the pathway"),
+    "agency_agreement_expired": _l("the agency's data-sharing agreement has ended"),
+    "agency_key_missing": _l("the agency's key is not enrolled"),
+    "agency_key_not_pinned": _l("the agency's key is not pinned in the pathway"),
+    "agency_key_mismatch": _l("the agency's enrolled key differs from the one pinned in the pathway"),
+    "agency_key_expired": _l("the agency's pinned key has expired"),
+    "no_agency_in_pathway": _l("the pathway names no agency for this referral"),
+}
+
 CONSENT_DECISIONS = {
     # Translators: the person agreed that this agency is told.
     "given": _l("Consent given"),
@@ -104,4 +115,4 @@ def labels() -> dict[str, object]:
     """What templates need to turn codes into words."""
     return {"label": label, "CATEGORIES": CATEGORIES, "URGENCY": URGENCY, "DESTINATIONS": DESTINATIONS,
             "CASE_STATUSES": CASE_STATUSES, "REFERRAL_STATUSES": REFERRAL_STATUSES,
-            "CONSENT_DECISIONS": CONSENT_DECISIONS, "ROLES": ROLES}
+            "CONSENT_DECISIONS": CONSENT_DECISIONS, "ROLES": ROLES, "HELD_REASONS": HELD_REASONS}

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from werkzeug.datastructures import CallbackDict
 
@@ -148,10 +148,11 @@ def end_sessions_of(app: Flask, user_id: int) -> None:
 
 
 def purge_expired(app: Flask, interface: DatabaseSessionInterface, now: datetime | None = None) -> int:
-    """Delete sessions past their idle limit (the retention job calls this)."""
-    cutoff = (now or interface.now()) - interface.idle
+    """Delete sessions past their idle limit or their lifetime, even one still in use (the retention job)."""
+    moment = now or interface.now()
     with get_db(app).session() as db:
-        result = db.execute(delete(WebSession).where(WebSession.last_seen < cutoff))
+        result = db.execute(delete(WebSession).where(or_(WebSession.last_seen < moment - interface.idle,
+                                                         WebSession.created_at < moment - interface.lifetime)))
         db.commit()
         return result.rowcount or 0
 

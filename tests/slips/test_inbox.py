@@ -181,3 +181,15 @@ def test_an_erased_case_leaves_no_referral_in_the_inbox_or_the_posts_list(app, m
     with get_db(app).read_session() as db:
         official = db.get(User, staff.by_role["official"])
         assert delivery.sent(session=db, user=official, only="all") == []
+
+
+def test_the_post_is_told_in_words_why_a_referral_is_held(app, make, signed_in):
+    referral = by_kind(make(), "health")
+    with get_db(app).session() as db:
+        row = db.get(Referral, referral.id)
+        row.status, row.status_reason = "held", "agency_agreement_expired"
+        db.add(row)
+        db.commit()
+    page = signed_in("official").get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert "held because the agency's data-sharing agreement has ended" in page
+    assert "Tell the administrator" in page and f"/referrals/{referral.id}/slip" not in page

@@ -78,13 +78,16 @@ def test_the_purge_command_counts_drafts_and_deletes_expired_sessions(store_app,
         _age(session, stale, now_utc() - timedelta(hours=3))
         session.add(WebSession(id="a" * 64, user_id=people.official.id, last_seen=now_utc() - timedelta(hours=1)))
         session.add(WebSession(id="b" * 64, user_id=people.official.id, last_seen=now_utc()))
+        # In use a minute ago, but signed in nine hours ago: past the 8-hour lifetime, so it goes too.
+        session.add(WebSession(id="c" * 64, user_id=people.official.id, created_at=now_utc() - timedelta(hours=9),
+                               last_seen=now_utc() - timedelta(minutes=1)))
         session.commit()
     store_app.extensions["referral.db"].dispose()  # the command is another process in real life
 
     env = {**_env(store_settings), "REFERRAL_DRAFT_MAX_HOURS": "2"}
     first = CliRunner().invoke(main, ["cases", "purge"], env=env, catch_exceptions=False)
     assert first.exit_code == 0, first.output
-    assert "1 screening drafts shredded" in first.output and "1 expired sessions deleted" in first.output
+    assert "1 screening drafts shredded" in first.output and "2 expired sessions deleted" in first.output
     again = CliRunner().invoke(main, ["cases", "purge"], env=env, catch_exceptions=False)
     assert "0 screening drafts shredded" in again.output and "0 expired sessions deleted" in again.output
     for word in ("Test", "Person", "+000"):  # nothing personal in what the job prints
