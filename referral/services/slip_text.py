@@ -52,6 +52,15 @@ def _directory() -> Path:
         return PROJECT_ROOT / "translations"
 
 
+def preload_catalogues() -> int:
+    """Read every slip catalogue now (a worker's warm-up), so that no slip waits for a .po file: how many."""
+    directory = _directory()
+    codes = [path.parent.parent.name for path in directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")]
+    for code in codes:
+        _catalogue(directory, code)
+    return len(codes)
+
+
 def st(msgid: str, **params: object) -> str:
     """``msgid`` in the locale in force (``force_locale``), with its named placeholders filled in."""
     code = str(get_locale() or "en")

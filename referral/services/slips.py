@@ -35,7 +35,7 @@ from .intake import IdentityForm
 from .slip_data import SlipData, SlipUnavailable, gather
 from .slip_pdf import Renderer, RenderFailed
 from .slip_signature import SlipCheck
-from .slip_text import slip_texts
+from .slip_text import preload_catalogues, slip_texts
 
 __all__ = ["RenderFailed", "Slip", "SlipCheck", "SlipUnavailable", "acknowledgement_code", "check_slip",
            "produce_pending", "render_slip", "slip_filename"]
@@ -86,6 +86,8 @@ def warm_up() -> float:
     ``post_worker_init``, inside an app context."""
     started = time.perf_counter()
     renderer().pdf(WARM_UP_PAGE, seconds=RENDER_TIME_LIMIT)
+    current_app.jinja_env.get_template("slips/referral.html")  # compiled once, cached by Jinja
+    preload_catalogues()
     return time.perf_counter() - started
 
 
