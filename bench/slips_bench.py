@@ -4,9 +4,9 @@
     .venv/bin/python bench/slips_bench.py --duration 300     # each G4 run as long as the goal names (5 minutes)
     .venv/bin/python bench/slips_bench.py --quick            # a smoke run: few slips, 5 s of load, writes nothing
 
-G3, in this process, pinned to one core (--g3-cpu): the first slip of a cold process (WeasyPrint imported, fonts
-read, first rendering); then what `referral serve` does in each worker before it accepts requests (warm-up and
-freezing the garbage collector's old objects) and the first slip after that; then warm slips of a realistic case
+G3, in this process, pinned to one core (--g3-cpu): what `referral serve` does in each worker before it accepts
+requests (WeasyPrint imported, fonts read, a first page rendered, the garbage collector's old objects frozen), the
+first slip after that; then warm slips of a realistic case
 (Cyrillic names with Kazakh letters, a note in Dari, the must-not list), alternately in Russian and in Dari, each
 gathered from the sealed case, rendered, signed: wall-clock p50/p95/p99 and CPU time. A reference document
 (PERFORMANCE.md §3.4: three pages, a table, mixed Latin, Cyrillic and Arabic text, DejaVu Sans) is rendered before
@@ -132,15 +132,11 @@ def measure_g3(app, referrals, count: int, warmup: int = 5, references: int | No
     gset, form, vault = load_guidelines(DEMO), load_identity_form(settings.forms_dir), app.extensions["vault"]
     walls, cpus = [], []
     with app.app_context(), get_db(app).read_session() as db:
+        # This process has made no slip yet: like a fresh worker of `referral serve`, it warms up, then serves.
+        ready_s = warm_worker(app)
+        import_s = app.extensions["referral.slip_renderer"].started_in
         started = time.perf_counter()
         first = slips.render_slip(session=db, vault=vault, gset=gset, form=form, referral=referrals[0])
-        first_ms = (time.perf_counter() - started) * 1000
-        import_s = app.extensions["referral.slip_renderer"].started_in
-        # What a worker of `referral serve` goes through before its first request: a fresh renderer, warmed up.
-        app.extensions.pop("referral.slip_renderer")
-        ready_s = warm_worker(app)
-        started = time.perf_counter()
-        slips.render_slip(session=db, vault=vault, gset=gset, form=form, referral=referrals[1])
         first_warmed_ms = (time.perf_counter() - started) * 1000
         from pypdf import PdfReader
 
@@ -154,7 +150,7 @@ def measure_g3(app, referrals, count: int, warmup: int = 5, references: int | No
                 cpus.append((time.process_time() - cpu) * 1000)
             pages[referral.kind] = len(PdfReader(io.BytesIO(slip.pdf)).pages)
         reference = reference_p50(references or max(10, count // 5))
-    return {"first_ms": first_ms, "startup_s": import_s, "ready_s": ready_s, "first_warmed_ms": first_warmed_ms,
+    return {"startup_s": import_s, "ready_s": ready_s, "first_warmed_ms": first_warmed_ms,
             "count": len(walls), "p50": statistics.median(walls), "p95": _percentile(walls, 0.95),
             "p99": _percentile(walls, 0.99), "max": max(walls), "cpu_p50": statistics.median(cpus),
             "cpu_p95": _percentile(cpus, 0.95), "reference_p50": reference, "size_kb": len(first.pdf) / 1024,
@@ -329,7 +325,7 @@ def report(g3: dict, g4: dict, duration: float, g3_cpu: int = 1, reference_after
              f"{time.strftime('%Y-%m-%d %H:%M')} on the project's 2-core machine, shared with another engineer's "
              f"work. G3 pinned to core {g3_cpu}; G4: `referral serve` pinned to cores {g4['server_cpus']}, the "
              f"load generator (4 client threads) to core {g4['client_cpus']} (it used "
-             f"{100 * run['client_cpu']:.0f} % of a core). Two cores cannot give the server and the load generator "
+             f"{100 * run['client_cpu']:.1f} % of a core). Two cores cannot give the server and the load generator "
              "a core each with two workers, so the server keeps both and the light client shares one. "
              f"WeasyPrint 70, HarfBuzz subsetting, the shipped Noto fonts; the slip is the realistic case in "
              f"bench/slips_bench.py ({pages}).", "",
@@ -339,12 +335,10 @@ def report(g3: dict, g4: dict, duration: float, g3_cpu: int = 1, reference_after
              f"p99 {g3['p99']:.0f} ms (CPU p50 {g3['cpu_p50']:.0f} ms, p95 {g3['cpu_p95']:.0f} ms); "
              f"{g3['size_kb']:.0f} KB | G3: p95 ≤ 150 ms |",
              f"| First slip after a worker starts: `referral serve` warms each worker up before it takes requests "
-             f"({g3['ready_s'] * 1000:.0f} ms, in-process) | **{g3['first_warmed_ms']:.0f} ms** in-process; over "
-             f"HTTP, the first two slips of the fresh server: "
-             + " and ".join(f"{v:.0f} ms" for v in g4["first_http_ms"])
+             f"(here {g3['ready_s'] * 1000:.0f} ms, of which {g3['startup_s'] * 1000:.0f} ms importing WeasyPrint "
+             f"and reading the fonts) | **{g3['first_warmed_ms']:.0f} ms** in-process; over HTTP, the first two "
+             f"slips of the fresh server: " + " and ".join(f"{v:.0f} ms" for v in g4["first_http_ms"])
              + " | G3: ≤ 600 ms; G7: ready ≤ 1.5 s |",
-             f"| First slip of a cold process without that warm-up (WeasyPrint imported, fonts read: "
-             f"{g3['startup_s'] * 1000:.0f} ms of it) | {g3['first_ms']:.0f} ms | for comparison |",
              "| Reference document of PERFORMANCE.md §3.4, same run | p50 " + ", then ".join(
                  f"{v:.0f} ms" for v in references) + f" (before G3, after G4; 95 ms on a quiet machine: this run "
              f"was up to {busy:.1f}× slower) | — |",
