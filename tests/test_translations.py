@@ -172,3 +172,30 @@ def test_the_app_speaks_the_draft_to_the_person(settings, tmp_path):
             assert CYRILLIC.search(gettext("Sign in"))
         with force_locale("fa_AF"):
             assert gettext("Sign in") == "Sign in"  # the official's interface falls back to English
+
+
+def test_the_kept_catalogue_follows_every_change_of_locale_in_one_request(settings, tmp_path):
+    """``referral.i18n.gettext`` and the templates' ``_()`` keep the catalogue per locale, not per request: a
+    phrase for the person in the middle of a Russian page is Dari, and the page is Russian again after it."""
+    from flask import render_template_string
+
+    from referral.i18n import gettext as kept_gettext
+
+    compiled = tmp_path / "translations"
+    for locale, path in CATALOGUES.items():
+        target = compiled / locale / "LC_MESSAGES" / "messages.mo"
+        target.parent.mkdir(parents=True)
+        with target.open("wb") as handle:
+            write_mo(handle, load(path))
+    app = create_app(replace(settings, translations_dir=compiled))
+    phrase, russian = "Do you need a doctor now?", load(CATALOGUES["ru"]).get("Sign in").string
+    dari = load(CATALOGUES["fa_AF"]).get(phrase).string
+    with app.test_request_context(headers={"Accept-Language": "ru"}):
+        assert kept_gettext("Sign in") == russian == render_template_string("{{ _('Sign in') }}")
+        with in_person_locale("fa_AF"):
+            assert kept_gettext(phrase) == dari == render_template_string("{{ _(p) }}", p=phrase)
+            with in_person_locale("ps"):
+                assert ARABIC_SCRIPT.search(kept_gettext(phrase)) and kept_gettext(phrase) != dari
+            assert kept_gettext(phrase) == dari
+        assert kept_gettext("Sign in") == russian == render_template_string("{{ _('Sign in') }}")
+        assert kept_gettext("Question %(number)s", number=3) == gettext("Question %(number)s", number=3)

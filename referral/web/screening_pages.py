@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from flask import url_for
-from flask_babel import gettext, pgettext
+from flask_babel import pgettext
 
 from ..engine import GuidelineSet, Plan, Question
 from ..engine.schema import QuestionNode
-from ..i18n import in_person_locale, language_fact, locale_info
+from ..i18n import gettext, in_person_locale, language_fact, locale_info
 from ..services.cases import OpenedCase
 from ..services.consent_form import ConsentForm
 from ..services.intake import IdentityForm
