@@ -9,7 +9,7 @@ requests (WeasyPrint imported, fonts read, a first page rendered, the garbage co
 first slip after that; then warm slips of a realistic case
 (Cyrillic names with Kazakh letters, a note in Dari, the must-not list), alternately in Russian and in Dari, each
 gathered from the sealed case, rendered, signed: wall-clock p50/p95/p99 and CPU time. A reference document
-(PERFORMANCE.md §3.4: three pages, a table, mixed Latin, Cyrillic and Arabic text, DejaVu Sans) is rendered before
+(PERFORMANCE.md §3.4: three pages, a table, mixed Latin, Cyrillic and Arabic text, DejaVu Sans) is rendered after
 G3 and again after G4: its p50 was 95 ms on a quiet machine, so the ratio says how busy this one was.
 
 G4: `referral serve` itself (2 gthread workers x 4 threads, its warm-up and recycling) pinned with taskset to
@@ -340,11 +340,13 @@ def report(g3: dict, g4: dict, duration: float, g3_cpu: int = 1, reference_after
              f"slips of the fresh server: " + " and ".join(f"{v:.0f} ms" for v in g4["first_http_ms"])
              + " | G3: ≤ 600 ms; G7: ready ≤ 1.5 s |",
              "| Reference document of PERFORMANCE.md §3.4, same run | p50 " + ", then ".join(
-                 f"{v:.0f} ms" for v in references) + f" (before G3, after G4; 95 ms on a quiet machine: this run "
-             f"was up to {busy:.1f}× slower) | — |",
+                 f"{v:.0f} ms" for v in references) + f" (after the G3 slips, after G4; 95 ms on a quiet machine: "
+             f"this run was up to {busy:.1f}× slower) | — |",
              f"| Slips over HTTP: `referral serve`, 2 gthread workers × 4 threads, 4 clients, 3 runs of "
-             f"{duration:.0f} s after a warm-up, /referrals/&lt;id&gt;/slip (with the audit event and session "
-             f"update) | median of the runs **{g4['rate']:.1f} slips/s, p99 {g4['p99']:.0f} ms** (runs: {runs}); "
+             f"{duration:.0f} s after a warm-up (G4 names 5 minutes" + ("" if duration >= 300 else
+             "; shorter runs here, to fit three in a session") + "), /referrals/&lt;id&gt;/slip (with the audit "
+             "event and session update) | "
+             f"median of the runs **{g4['rate']:.1f} slips/s, p99 {g4['p99']:.0f} ms** (runs: {runs}); "
              f"median run p50 {run['p50']:.0f} ms, p95 {run['p95']:.0f} ms; {g4['slips']} slips, "
              f"{g4['failures']} failures | G4: ≥ 15 slips/s, p99 ≤ 400 ms |",
              "| Worker memory (VmRSS of the two workers) | "
