@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import itertools
 import logging
+import random
 import time
 
 import click
@@ -12,11 +14,17 @@ import click
 # Access log lines carry the path without its query string (%(U)s), the status, size and time: never a form
 # value, never a query parameter.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
-# A worker is replaced after about this many requests. WeasyPrint and Pango keep native memory that Python never
-# gives back (a few KB a slip, Kozea/WeasyPrint#1977): recycling bounds it (PERFORMANCE.md G4). The jitter keeps
-# the workers from being replaced at the same moment, so one of them is always serving.
-MAX_REQUESTS = 1000
-MAX_REQUESTS_JITTER = 100
+# A worker is replaced after about this many PDFs (slips, training reports). WeasyPrint and Pango keep native
+# memory that Python never gives back (a few KB a slip, Kozea/WeasyPrint#1977): recycling bounds it (PERFORMANCE.md
+# G4). The jitter keeps the workers from being replaced at the same moment, so one of them is always serving.
+PDFS_PER_WORKER = 1000
+PDFS_JITTER = 100
+# Counted by PDFs, not by requests: question pages leave nothing behind, and each replacement costs a second of
+# warm-up CPU on a core the other worker shares. Recycled every 1,000 requests, the workers were replaced in the
+# middle of screening loads and the question pages' p99 rose from about 30 ms to 260 ms (bench/web_bench.py).
+# Requests still replace a worker, rarely, as a safety net for a leak no one has seen yet.
+MAX_REQUESTS = 50_000
+MAX_REQUESTS_JITTER = 5_000
 M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
 
 log = logging.getLogger(__name__)
@@ -46,6 +54,21 @@ def warm_worker(app) -> float:  # noqa: ANN001 - a Flask app
     return time.perf_counter() - started
 
 
+def recycle_after_pdfs(app, worker, limit: int) -> None:  # noqa: ANN001 - a Flask app, gunicorn's worker
+    """Replace ``worker`` once it has sent ``limit`` PDF responses.
+
+    Clearing ``alive`` is how gunicorn's own ``max_requests`` ends a worker: it finishes the requests in flight,
+    then exits, and the master starts a new one (which warms up again).
+    """
+    sent = itertools.count(1)
+
+    @app.after_request
+    def count_pdfs(response):  # noqa: ANN001, ANN202
+        if response.mimetype == "application/pdf" and next(sent) >= limit:
+            worker.alive = False
+        return response
+
+
 def _fewer_malloc_arenas(limit: int = 2) -> None:
     """Let the worker's threads share two glibc heaps instead of one each (glibc's default allows eight per core).
 
@@ -63,6 +86,7 @@ def gunicorn_settings(*, host: str, port: int, workers: int, threads: int, app) 
     """The gunicorn configuration of `referral serve` (a function, so that a test can read it)."""
 
     def post_worker_init(worker) -> None:  # noqa: ANN001 - gunicorn's worker
+        recycle_after_pdfs(app, worker, PDFS_PER_WORKER + random.randint(0, PDFS_JITTER))  # noqa: S311
         worker.log.info("worker %s ready for slips in %.2f s", worker.pid, warm_worker(app))
 
     return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
