@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import platform
 import random
-import re
 import statistics
 import sys
 import time
@@ -128,15 +127,9 @@ def report(results: list[dict[str, object]]) -> str:
 
 
 def write(text: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in current:
-        current = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: text, current, flags=re.S)
-    else:
-        current = current.replace("(filled in by `make bench`; see below)", text)
-        if text not in current:
-            current += "\n## Decision engine (G9)\n" + text + "\n"
-    path.write_text(current, encoding="utf-8")
+    from report_section import write_section  # this script's folder is on sys.path when it is run
+
+    write_section(text, START, END, heading="Decision engine (G9)")
 
 
 def main() -> None:

@@ -370,13 +370,9 @@ def report(g3: dict, g4: dict, duration: float, g3_cpu: int = 1, reference_after
 
 
 def write(text: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text(encoding="utf-8")
-    if START in current:
-        current = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: text, current, flags=re.S)
-    else:
-        current = current.rstrip("\n") + "\n\n## Referral slips\n\n" + text + "\n"
-    path.write_text(current, encoding="utf-8")
+    from report_section import write_section  # this script's folder is on sys.path when it is run
+
+    write_section(text, START, END, heading="Referral slips")
 
 
 def main() -> None:

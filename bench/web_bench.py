@@ -533,13 +533,9 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, float]], servi
 
 
 def write(text: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text(encoding="utf-8")
-    if START in current:
-        current = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: text, current, flags=re.S)
-    else:
-        current += "\n## Web: one screening step (G1, G2)\n" + text + "\n"
-    path.write_text(current, encoding="utf-8")
+    from report_section import write_section  # this script's folder is on sys.path when it is run
+
+    write_section(text, START, END, heading="Web: one screening step (G1, G2)")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -459,15 +458,9 @@ def report(walks: list[Walk], version: str, adjusted: Walk | None = None) -> str
 
 
 def write(text: str) -> None:
-    path = ROOT / "docs" / "benchmarks.md"
-    current = path.read_text(encoding="utf-8")
-    if START in current:
-        current = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: text, current, flags=re.S)
-    elif AFTER in current:
-        current = current.replace(AFTER, AFTER + "\n\n" + text, 1)
-    else:
-        current += "\n" + text + "\n"
-    path.write_text(current, encoding="utf-8")
+    from report_section import write_section  # this script's folder is on sys.path when it is run
+
+    write_section(text, START, END, after=AFTER)
 
 
 if __name__ == "__main__":
