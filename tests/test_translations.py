@@ -152,15 +152,20 @@ def test_draft_entries_are_not_fuzzy(locale):
     assert not fuzzy, "a fuzzy entry is not compiled: drop the flag once the draft text fits the message again"
 
 
-def test_the_app_speaks_the_draft_to_the_person(settings, tmp_path):
-    """Compiled as `pybabel compile` does, a Dari phrase reaches the page under the person's locale."""
+def app_with_catalogues_compiled(settings, tmp_path):  # noqa: ANN001, ANN201
+    """The app on the catalogues as they are in the tree, compiled as `pybabel compile` does."""
     compiled = tmp_path / "translations"
     for locale, path in CATALOGUES.items():
         target = compiled / locale / "LC_MESSAGES" / "messages.mo"
         target.parent.mkdir(parents=True)
         with target.open("wb") as handle:
             write_mo(handle, load(path))
-    app = create_app(replace(settings, translations_dir=compiled))
+    return create_app(replace(settings, translations_dir=compiled))
+
+
+def test_the_app_speaks_the_draft_to_the_person(settings, tmp_path):
+    """Compiled as `pybabel compile` does, a Dari phrase reaches the page under the person's locale."""
+    app = app_with_catalogues_compiled(settings, tmp_path)
     phrase = "Do you need a doctor now?"
     dari = load(CATALOGUES["fa_AF"]).get(phrase).string
     assert ARABIC_SCRIPT.search(dari)
@@ -181,13 +186,7 @@ def test_the_kept_catalogue_follows_every_change_of_locale_in_one_request(settin
 
     from referral.i18n import gettext as kept_gettext
 
-    compiled = tmp_path / "translations"
-    for locale, path in CATALOGUES.items():
-        target = compiled / locale / "LC_MESSAGES" / "messages.mo"
-        target.parent.mkdir(parents=True)
-        with target.open("wb") as handle:
-            write_mo(handle, load(path))
-    app = create_app(replace(settings, translations_dir=compiled))
+    app = app_with_catalogues_compiled(settings, tmp_path)
     phrase, russian = "Do you need a doctor now?", load(CATALOGUES["ru"]).get("Sign in").string
     dari = load(CATALOGUES["fa_AF"]).get(phrase).string
     with app.test_request_context(headers={"Accept-Language": "ru"}):
