@@ -13,7 +13,7 @@ with_tests=0
 packages=(python3 python3-venv python3-pip fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0
           libharfbuzz-subset0 graphviz)
 if [ "$with_tests" = 1 ]; then
-  packages+=(postgresql poppler-utils chromium)
+  packages+=(postgresql poppler-utils chromium valgrind)
 fi
 
 missing=()
@@ -46,7 +46,7 @@ PY
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 
 extras=""
-[ "$with_tests" = 1 ] && extras="[test]"
+[ "$with_tests" = 1 ] && extras="[test,bench]"  # bench: what the benchmarks' references and gates need
 # Reinstall only when pyproject.toml or the extras change: a second run takes a second, not a minute.
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extras:+-tests}"
 if [ ! -f "$stamp" ]; then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -21,3 +22,16 @@ def test_the_web_benchmark_runs():
     assert done.returncode == 0, done.stderr
     assert "question page (GET" in done.stdout and "answer (POST" in done.stdout
     assert done.stdout.count(" 0 errors.") == 2  # the paced and the saturated load
+
+
+def test_the_reportlab_reference_slip_matches_the_real_slip():
+    """G3's reference has the real slip's words and parts: the same pages (give or take one) and text length."""
+    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "reference_slip.py")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    found = re.findall(r"^(\w+): pages WeasyPrint (\d+) / ReportLab (\d+); text \(characters, no white space\) "
+                       r"(\d+) / (\d+);", done.stdout, flags=re.M)
+    assert {kind for kind, *_ in found} == {"unhcr", "health"}, done.stdout
+    for _kind, real_pages, pages, real_chars, chars in found:
+        assert abs(int(real_pages) - int(pages)) <= 1
+        assert abs(int(real_chars) - int(chars)) <= 0.1 * int(real_chars)
