@@ -44,6 +44,8 @@ class Post(SQLModel, table=True):
     code: str = Field(max_length=32, unique=True, index=True)
     country: str = Field(max_length=8, index=True)  # lower-case ISO 3166 alpha-2: picks the pathway
     name: str = Field(max_length=200)
+    # The post's duty telephone, printed on slips for agencies off the system (an office number, not personal data).
+    phone: str | None = Field(default=None, max_length=40, nullable=True)
     created_at: datetime = Field(default_factory=now_utc, sa_type=DateTime(timezone=True))
 
 

@@ -17,7 +17,15 @@ from sqlmodel import select
 from ..guidelines import current_guidelines
 from ..models import Referral
 from ..services import audit
-from ..services.cases import CaseRefused, CaseUnavailable, create_case, ensure_post, erase_case, find_case
+from ..services.cases import (
+    CaseRefused,
+    CaseUnavailable,
+    PostPhoneInvalid,
+    create_case,
+    ensure_post,
+    erase_case,
+    find_case,
+)
 from ..services.intake import IdentityInvalid, load_identity_form
 from ..services.retention import purge
 from ..web.sessions import purge_expired  # Flask's side: the services must not import the web layer
@@ -58,9 +66,13 @@ def import_command(file: Path, username: str) -> None:
         for entry in posts:
             if not isinstance(entry, dict) or not entry.get("code") or not entry.get("country"):
                 raise click.ClickException("every post needs a code and a country")
-            known[entry["code"]] = ensure_post(session=session, code=str(entry["code"]),
-                                               country=str(entry["country"]), name=str(entry.get("name", "")),
-                                               actor_id=user.id)
+            try:
+                known[entry["code"]] = ensure_post(session=session, code=str(entry["code"]),
+                                                   country=str(entry["country"]), name=str(entry.get("name", "")),
+                                                   phone=str(entry["phone"]) if entry.get("phone") else None,
+                                                   actor_id=user.id)
+            except PostPhoneInvalid:
+                raise click.ClickException(f"post {entry['code']}: the phone is not a telephone number") from None
         session.commit()
         for number, entry in enumerate(cases, 1):
             post = known.get(entry.get("post")) if isinstance(entry, dict) else None

@@ -1,9 +1,10 @@
 """`referral demo seed`: a demonstration installation that can be tried at once, on fictional data only.
 
 It adds what is missing and changes nothing that exists, so it is safe to run again: a post in every country
-that has a referral pathway, one account per role, and the fictional cases of deploy/demo-cases.json (each with
-an idempotency key, so a second run finds them instead of making copies). The accounts' passwords are written
-here and printed, for a demonstration only; the command refuses to run in production.
+that has a referral pathway (with a fictional duty telephone), one account per role, and the fictional cases of
+deploy/demo-cases.json (each with an idempotency key, so a second run finds them instead of making copies). The
+accounts' passwords are written here and printed, for a demonstration only; the command refuses to run in
+production.
 """
 
 from __future__ import annotations
@@ -20,14 +21,19 @@ from ..config import PROJECT_ROOT
 from ..guidelines import current_guidelines
 from ..models import Agency, Case, Post, User
 from ..services import audit
-from ..services.cases import CaseRefused, close_case, create_case, ensure_post
+from ..services.cases import CaseRefused, PostPhoneInvalid, close_case, create_case, ensure_post
 from ..services.intake import IdentityInvalid, load_identity_form
-from ..services.organisation import ensure_agency
+from ..services.organisation import ensure_agency, set_post_phone
 from ..services.users import create_user, find_user, verify_password
 from . import store
 
 DEMO_CASES = PROJECT_ROOT / "deploy" / "demo-cases.json"
 HOME_COUNTRY = "kz"  # the accounts' post; its demonstration post gets most of the cases
+# A duty telephone for each demonstration post, printed on its slips: the country's calling code and an area
+# code, then an exchange of zeros that is not in service. Fictional, like everything the seed makes.
+DEMO_PHONES = {"kz": "+7 7172 00 01 01", "kg": "+996 312 00 01 02", "tj": "+992 37 000 01 03",
+               "tm": "+993 12 00 01 04", "uz": "+998 71 000 01 05", "az": "+994 12 000 01 06",
+               "tr": "+90 312 000 01 07"}
 
 
 @dataclass(frozen=True)
@@ -83,19 +89,32 @@ def _read(path: Path) -> dict:
 
 
 def _posts(session, gset, listed: list) -> dict[str, Post]:  # noqa: ANN001
-    """The file's posts, then a demonstration post in every pathway country the file leaves out; by code too."""
+    """The file's posts, then a demonstration post in every pathway country the file leaves out; by code too.
+
+    Each has a duty telephone (the file's, or DEMO_PHONES'); a post seeded before posts had one is given it.
+    """
     countries = {code.lower() for code in gset.pathways}
     by_key: dict[str, Post] = {}
     for entry in listed:
         if isinstance(entry, dict) and str(entry.get("country", "")).lower() in countries:
-            post = ensure_post(session=session, code=str(entry["code"]), country=str(entry["country"]),
-                               name=str(entry.get("name") or entry["code"]))
+            country = str(entry["country"]).lower()
+            phone = entry.get("phone") or DEMO_PHONES.get(country)
+            try:
+                post = ensure_post(session=session, code=str(entry["code"]), country=country,
+                                   name=str(entry.get("name") or entry["code"]),
+                                   phone=str(phone) if phone else None)
+            except PostPhoneInvalid:
+                raise click.ClickException(f"post {entry['code']}: the phone is not a telephone number") from None
             by_key.setdefault(post.country, post)
             by_key[post.code] = post
     for country in sorted(countries - set(by_key)):
         post = ensure_post(session=session, code=f"{country.upper()}-DEMO-1", country=country,
-                           name=f"Demonstration post, {gset.pathways[country.upper()].name} (fictional)")
+                           name=f"Demonstration post, {gset.pathways[country.upper()].name} (fictional)",
+                           phone=DEMO_PHONES.get(country))
         by_key[country] = by_key[post.code] = post
+    for post in {post.id: post for post in by_key.values()}.values():
+        if post.phone is None and DEMO_PHONES.get(post.country):
+            set_post_phone(session=session, post=post, phone=DEMO_PHONES[post.country], actor_id=None)
     return by_key
 
 

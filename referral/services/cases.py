@@ -11,6 +11,7 @@ recorded, without a payload, with an audit event, for the administrator to resol
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ DUE_AFTER = {"immediate": timedelta(0), "within_24h": timedelta(hours=24), "rout
 READ_ROLES = ("official", "supervisor")
 ERASE_ROLES = ("admin", "supervisor")
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+POST_PHONE = re.compile(r"^\+?[0-9 ()-]+$")  # ASCII digits only: read out on the phone in any language
+POST_PHONE_MAX = 40
 
 
 class CaseRefused(ValueError):
@@ -58,11 +61,30 @@ class OpenedCase:
     payload: Mapping[str, object]
 
 
-def ensure_post(*, session: Session, code: str, country: str, name: str, actor_id: int | None = None) -> Post:
-    """The post with ``code``, created (audited) when missing."""
+class PostPhoneInvalid(ValueError):
+    """A post's telephone that is not a telephone number (digits, spaces, +, - and brackets, at most 40)."""
+
+
+def post_phone(text: str | None) -> str | None:
+    """A post's duty telephone as stored: runs of spaces made one, None when empty; PostPhoneInvalid unless it
+    is digits, spaces, dashes and brackets with at most a leading +, holds three digits or more and fits 40."""
+    phone = " ".join((text or "").split())
+    if not phone:
+        return None
+    if len(phone) > POST_PHONE_MAX or not POST_PHONE.match(phone) or sum(ch.isdigit() for ch in phone) < 3:
+        raise PostPhoneInvalid("a telephone number is digits, spaces, +, - and brackets")
+    return phone
+
+
+def ensure_post(*, session: Session, code: str, country: str, name: str, phone: str | None = None,
+                actor_id: int | None = None) -> Post:
+    """The post with ``code``, created (audited) when missing; an existing post is left as it is.
+
+    ``phone`` is its duty telephone (``post_phone``'s rule; PostPhoneInvalid otherwise).
+    """
     post = session.exec(select(Post).where(Post.code == code)).first()
     if post is None:
-        post = Post(code=code, country=country.lower(), name=name or code)
+        post = Post(code=code, country=country.lower(), name=name or code, phone=post_phone(phone))
         session.add(post)
         session.flush()
         audit.record(session, action="post.create", actor_id=actor_id, object_type="post",

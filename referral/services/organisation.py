@@ -1,4 +1,5 @@
-"""Posts and agencies as the administrator sees them: create a post, list agencies per country, enrol a key.
+"""Posts and agencies as the administrator sees them: create a post or change its duty telephone, list agencies
+per country, enrol a key.
 
 A post's country must have a referral pathway (a case at a post without one could refer nobody). An agency
 row is made from its pathway entry the first time something needs it (a user of the agency, a key, a
@@ -19,7 +20,7 @@ from ..engine import GuidelineSet
 from ..models import Agency, AgencyKey, Post, now_utc
 from ..vault import Vault
 from . import audit, cases
-from .cases import agency_clearance, enrol_agency_key, ensure_post
+from .cases import PostPhoneInvalid, agency_clearance, enrol_agency_key, ensure_post, post_phone
 
 POST_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 
@@ -41,9 +42,17 @@ def list_posts(*, session: Session) -> list[Post]:
     return list(session.exec(select(Post).order_by(Post.country, Post.code)))
 
 
+def _phone(text: str | None) -> str | None:
+    try:
+        return post_phone(text)
+    except PostPhoneInvalid:
+        raise OrganisationRefused("phone_form") from None
+
+
 def create_post(*, session: Session, gset: GuidelineSet, code: str, country: str, name: str,
-                actor_id: int | None) -> Post:
-    """Add a post (audited, caller commits). Its code is upper-case letters, digits and dashes, and unique."""
+                phone: str | None = None, actor_id: int | None) -> Post:
+    """Add a post (audited, caller commits). Its code is upper-case letters, digits and dashes, and unique;
+    its duty telephone, if given, is a telephone number (``cases.post_phone``)."""
     code, country = code.strip().upper(), country.strip().lower()
     if not POST_CODE.match(code):
         raise OrganisationRefused("code_form")
@@ -51,7 +60,27 @@ def create_post(*, session: Session, gset: GuidelineSet, code: str, country: str
         raise OrganisationRefused("no_pathway")
     if session.exec(select(Post.id).where(Post.code == code)).first() is not None:
         raise OrganisationRefused("code_taken")
-    return ensure_post(session=session, code=code, country=country, name=name.strip() or code, actor_id=actor_id)
+    return ensure_post(session=session, code=code, country=country, name=name.strip() or code,
+                       phone=_phone(phone), actor_id=actor_id)
+
+
+def find_post(*, session: Session, code: str) -> Post | None:
+    return session.exec(select(Post).where(Post.code == code)).first()
+
+
+def set_post_phone(*, session: Session, post: Post, phone: str | None, actor_id: int | None) -> bool:
+    """Change a post's duty telephone (None or "" removes it); audited when it changes, caller commits.
+
+    The slips made afterwards print the new number (and get a new verification code: the number is signed).
+    """
+    phone = _phone(phone)
+    if phone == post.phone:
+        return False
+    post.phone = phone
+    session.add(post)
+    audit.record(session, action="post.update", actor_id=actor_id, object_type="post", object_id=str(post.id),
+                 detail={"code": post.code, "changed": ["phone"]})
+    return True
 
 
 # An agreement or key that ends within this time is flagged, so that a renewal can be signed or pinned in time.

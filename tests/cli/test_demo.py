@@ -74,3 +74,24 @@ def test_make_demo_seeds_then_serves_with_gunicorn():
     script = (PROJECT_ROOT / "deploy" / "demo.sh").read_text(encoding="utf-8")
     assert "referral demo seed" in script
     assert "referral serve" in script and "referral run" not in script
+
+
+def test_every_demonstration_post_has_a_fictional_duty_telephone_even_one_seeded_before(app):
+    from referral.cli.demo_commands import DEMO_PHONES
+    from referral.services.cases import ensure_post, post_phone
+
+    def updates() -> int:
+        with get_db(app).read_session() as db:
+            return db.exec(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "post.update")).one()
+
+    with get_db(app).session() as db:  # a demonstration seeded before posts had a telephone
+        ensure_post(session=db, code="KZ-DEMO-1", country="kz", name="Demonstration road crossing (fictional)")
+        db.commit()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    with get_db(app).read_session() as db:
+        phones = {post.country: post.phone for post in db.exec(select(Post))}
+    assert phones == DEMO_PHONES and all(post_phone(phone) == phone for phone in phones.values())
+    assert updates() == 1  # KZ-DEMO-1 was given its number
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    assert updates() == 1
