@@ -14,21 +14,24 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from werkzeug.wrappers import Response
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp, ValidationError
 
 from ..db import get_db
 from ..guidelines import current_guidelines
 from ..models import Agency, Post, User
+from ..services.cases import POST_PHONE_MAX, PostPhoneInvalid, post_phone
 from ..services.organisation import (
     OrganisationRefused,
     agencies_by_country,
     create_post,
     enrol_key,
     ensure_agency,
+    find_post,
     list_posts,
     pathway_countries,
+    set_post_phone,
 )
 from ..services.users import MAX_PASSWORD, MIN_PASSWORD, PasswordRejected, create_user, find_user, set_user_active
 from .access import allow, current_user
@@ -48,6 +51,8 @@ REFUSALS = {
     "no_pathway": _l("Choose a country that has a referral pathway."),
     "not_in_pathway": _l("This agency is not in the country's pathway."),
     "key_exists": _l("This agency has a key already. Replacing a key in use is a key rotation."),
+    "phone_form": _l("Write a telephone number: digits, spaces, +, - and brackets, at most %(max)s characters.",
+                     max=POST_PHONE_MAX),
 }
 
 
@@ -84,6 +89,18 @@ class UserForm(FlaskForm):
             raise ValidationError(_("An agency officer belongs to an agency: choose one."))
 
 
+def _phone_field() -> TelField:
+    return TelField(_l("Duty telephone"), description=_l(
+        "Printed on referral slips, so that an agency without access to the system can call the post. Optional."))
+
+
+def _check_phone(field: TelField) -> None:
+    try:
+        post_phone(field.data)
+    except PostPhoneInvalid:
+        raise ValidationError(str(REFUSALS["phone_form"])) from None
+
+
 class PostForm(FlaskForm):
     code = StringField(_l("Code"), description=_l("Printed on slips and in case references, e.g. KZ-ALMATY-1."),
                        validators=[InputRequired(message=_l("Enter a code.")),
@@ -91,6 +108,17 @@ class PostForm(FlaskForm):
     country = SelectField(_l("Country"), validators=[InputRequired(message=_l("Choose a country."))])
     name = StringField(_l("Name"), validators=[InputRequired(message=_l("Enter a name.")),
                                                Length(max=200, message=_l("Use at most 200 characters."))])
+    phone = _phone_field()
+
+    def validate_phone(self, field: TelField) -> None:
+        _check_phone(field)
+
+
+class PostPhoneForm(FlaskForm):
+    phone = _phone_field()
+
+    def validate_phone(self, field: TelField) -> None:
+        _check_phone(field)
 
 
 @bp.context_processor
@@ -196,13 +224,32 @@ def new_post() -> str | Response:
     with get_db().session() as db:
         try:
             post = create_post(session=db, gset=gset, code=form.code.data, country=form.country.data,
-                               name=form.name.data, actor_id=current_user().id)
+                               name=form.name.data, phone=form.phone.data, actor_id=current_user().id)
         except OrganisationRefused as refused:
-            field = form.country if refused.reason == "no_pathway" else form.code
+            field = {"no_pathway": form.country, "phone_form": form.phone}.get(refused.reason, form.code)
             field.errors = [REFUSALS[refused.reason]]
             return render_template("admin/post_new.html", form=form)
         db.commit()
     flash(_("Post %(code)s is created.", code=post.code), "info")
+    return redirect(url_for("admin.posts"), code=303)
+
+
+@bp.route("/posts/<code>/phone", methods=["GET", "POST"])
+@allow("admin")
+def edit_post_phone(code: str) -> str | Response:
+    """Set, change or remove a post's duty telephone (the posts made before it existed have none)."""
+    with get_db().read_session() as db:
+        post = find_post(session=db, code=code)
+    if post is None:
+        abort(404)
+    form = PostPhoneForm(data={"phone": post.phone or ""})
+    if not form.validate_on_submit():
+        return render_template("admin/post_phone.html", form=form, post=post)
+    with get_db().session() as db:
+        post = find_post(session=db, code=code)
+        set_post_phone(session=db, post=post, phone=form.phone.data, actor_id=current_user().id)
+        db.commit()
+    flash(_("The duty telephone of post %(code)s is saved.", code=post.code), "info")
     return redirect(url_for("admin.posts"), code=303)
 
 
