@@ -57,6 +57,7 @@ class SlipData:
     due_at: datetime
     post_code: str
     post_name: str
+    post_phone: str  # the post's duty telephone, "" when it has none
     country: str
     official: str
     agency: str
@@ -81,6 +82,10 @@ class SlipData:
 
         body = {"format": FORMAT, **asdict(self)}
         del body["language"]  # presentation: the same referral in another language is the same data
+        if not body["post_phone"]:
+            # A post without a telephone signs exactly what it signed before posts had one, so the verification
+            # codes of slips printed then still check. A number, once set, is signed like the post's name.
+            del body["post_phone"]
         return json.dumps(body, default=default, ensure_ascii=False, sort_keys=True,
                           separators=(",", ":")).encode("utf-8")
 
@@ -160,7 +165,8 @@ def gather(*, session: Session, vault: Vault, gset: GuidelineSet, form: Identity
     return SlipData(
         referral_id=referral.id, reference=case.reference, kind=referral.kind, requested_as=kinds,
         urgency=referral.urgency, created_at=utc(referral.created_at), due_at=utc(referral.due_at),
-        post_code=post.code if post else "", post_name=post.name if post else "", country=case.country.upper(),
+        post_code=post.code if post else "", post_name=post.name if post else "",
+        post_phone=(post.phone or "") if post else "", country=case.country.upper(),
         official=official.username if official else "", agency=agency.name if agency else "",
         agency_contact=listed.contact if listed else "", language=agency.slip_language if agency else "en",
         identity=identity,

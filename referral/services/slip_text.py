@@ -213,6 +213,17 @@ def _consent(data: SlipData, vocab: Vocabulary) -> list[str]:
     return lines or [st("No consent record")]
 
 
+def _follow_up(data: SlipData, deadline: str) -> str:
+    """What to do on receipt; an agency off the system is told to call only when the slip gives a number."""
+    if data.post_phone:
+        return st("Acknowledge receipt by %(deadline)s and say whether you take the case. With access to the "
+                  "referral system: answer in your agency's inbox. Without it: call the post, give the "
+                  "reference and read out the acknowledgement code.", deadline=deadline)
+    return st("Acknowledge receipt by %(deadline)s and say whether you take the case. With access to the referral "
+              "system: answer in your agency's inbox. Without it: contact the post named on this slip and give it "
+              "the reference and the acknowledgement code.", deadline=deadline)
+
+
 def slip_texts(data: SlipData, vocab: Vocabulary, form: IdentityForm, fingerprint: str) -> dict[str, object]:
     """Every word the slip prints, in the locale in force; values typed by officials are left as they are."""
     deadline = _when(data.due_at)
@@ -245,9 +256,9 @@ def slip_texts(data: SlipData, vocab: Vocabulary, form: IdentityForm, fingerprin
         "must_not": [(code, st(vocab.must_not[code]) if code in vocab.must_not else code) for code in data.must_not],
         "consent_heading": st("Consent as recorded"), "consent": _consent(data, vocab),
         "follow_up_heading": st("Follow-up"),
-        "follow_up": st("Acknowledge receipt by %(deadline)s and say whether you take the case. With access to the "
-                        "referral system: answer in your agency's inbox. Without it: call the post, give the "
-                        "reference and read out the acknowledgement code.", deadline=deadline),
+        "follow_up": _follow_up(data, deadline),
+        # The number as stored (digits, spaces, + - and brackets): the template prints it left to right.
+        "phone_label": st("Post telephone"), "post_phone": data.post_phone,
         "ack_label": st("Acknowledgement code"),
         "vcode_label": st("Verification code"),
         "authenticity": st("Signed by deployment key %(fingerprint)s. Check the PDF file with "
