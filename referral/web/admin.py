@@ -236,6 +236,7 @@ def new_post() -> str | Response:
 
 @bp.route("/posts/<code>/phone", methods=["GET", "POST"])
 @allow("admin")
+@fresh_auth_required  # agencies call this number to confirm a referral: changing it can redirect those calls
 def edit_post_phone(code: str) -> str | Response:
     """Set, change or remove a post's duty telephone (the posts made before it existed have none)."""
     with get_db().read_session() as db:

@@ -108,12 +108,14 @@ def test_stale_sign_ins_must_confirm_the_password_before_anything_happens(app, s
     for url, data in (("/admin/users/new", {"username": "anna", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
                                             "role": "admin", "post": "0", "agency": ""}),
                       (f"/admin/users/{staff.by_role['official']}/disable", {}),
-                      ("/admin/agencies/kz/unhcr/key", {})):
+                      ("/admin/agencies/kz/unhcr/key", {}),
+                      (f"/admin/posts/{staff.post.code}/phone", {"phone": "+7 700 111 22 33"})):
         response = admin.post(url, data={"csrf_token": token, **data})
         assert response.status_code == 303 and response.headers["Location"].endswith("/reauth"), url
     assert user_named(app, "anna") is None and user_named(app, "official").active
     with get_db(app).read_session() as db:
         assert db.exec(select(AgencyKey)).first() is None
+        assert db.get(Post, staff.post.id).phone != "+7 700 111 22 33"
     wrong = admin.post("/reauth", data={"csrf_token": token, "password": "not-the-password"})
     assert wrong.status_code == 200 and "reauth.failed" in actions(app)
     assert admin.get("/admin/users/new").status_code == 303  # still stale
