@@ -396,8 +396,14 @@ def main() -> None:
         sys.exit(1 if failed else 0)
     if not args.baseline.is_file():
         sys.exit(f"no baseline at {args.baseline}: run with --update")
-    baseline = json.loads(args.baseline.read_text(encoding="utf-8"))["counts"]
+    recorded = json.loads(args.baseline.read_text(encoding="utf-8"))
+    baseline = recorded["counts"]
     regressions, improvements = compare(counts, {name: baseline.get(name) for name in names})
+    if regressions or improvements:  # a count that moved with a library, not with our code, says so
+        changed = {name: (was, now) for name, now in versions().items()
+                   if (was := recorded.get("versions", {}).get(name)) and was != now}
+        for name, (was, now) in changed.items():
+            print(f"note: {name} is {now} here, {was} when the baseline was written")
     for name, count, base in regressions:
         print(f"FAIL {name}: {count:,} instructions, baseline {base:,}: {100 * (count / base - 1):+.1f} %"
               if base else f"FAIL {name}: no baseline (run with --update)")

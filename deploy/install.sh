@@ -47,11 +47,12 @@ PY
 
 extras=""
 [ "$with_tests" = 1 ] && extras="[test,bench]"  # bench: what the benchmarks' references and gates need
-# Reinstall only when pyproject.toml or the extras change: a second run takes a second, not a minute.
-stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)${extras:+-tests}"
+# Reinstall only when pyproject.toml, the constraints or the extras change: a second run takes a second.
+# deploy/constraints.txt pins every package to the versions the suite last passed with.
+stamp=".venv/.installed-$(cat pyproject.toml deploy/constraints.txt | sha256sum | cut -c1-16)${extras:+-tests}"
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".${extras}"
+  .venv/bin/python -m pip install -q -c deploy/constraints.txt -e ".${extras}"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
