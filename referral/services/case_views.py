@@ -17,6 +17,7 @@ from ..engine import GuidelineSet
 from ..models import Agency, Case, ConsentRecord, Post, Referral, User
 from .cases import OpenedCase
 from .intake import IdentityForm
+from .slip_data import has_slip
 
 PAGE_SIZE = 50
 LIST_FILTERS = ("open", "closed", "erased", "all")
@@ -74,6 +75,8 @@ class ReferralLine:
     due_at: datetime
     status: str
     reason: str | None
+    id: str = ""
+    has_slip: bool = False  # addressed to an agency, and neither held nor erased: a slip can be printed
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ def case_details(*, session: Session, opened: OpenedCase, gset: GuidelineSet, fo
     must_not = tuple((code, gset.vocab.must_not.get(code, code)) for code in plan.get("must_not") or ())
     agencies = dict(session.exec(select(Agency.id, Agency.name)).all())
     referrals = tuple(
-        ReferralLine(r.kind, agencies.get(r.agency_id), r.urgency, r.due_at, r.status, r.status_reason)
+        ReferralLine(r.kind, agencies.get(r.agency_id), r.urgency, r.due_at, r.status, r.status_reason, r.id,
+                     has_slip(r))
         for r in session.exec(select(Referral).where(Referral.case_id == case.id).order_by(Referral.due_at,
                                                                                            Referral.kind)))
     consents = tuple(

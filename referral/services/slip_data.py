@@ -136,10 +136,15 @@ def _categories(plan: Mapping[str, object], kinds: tuple[str, ...]) -> tuple[str
     return tuple(found)
 
 
+def has_slip(referral: Referral) -> bool:
+    """Whether ``referral`` can have a slip: addressed to an agency, and neither held nor erased."""
+    return referral.agency_id is not None and referral.status not in ("held", "erased")
+
+
 def gather(*, session: Session, vault: Vault, gset: GuidelineSet, form: IdentityForm,
            referral: Referral) -> SlipData:
     """Everything the slip of ``referral`` prints; SlipUnavailable when there can be no slip."""
-    if referral.status in ("held", "erased") or referral.agency_id is None:
+    if not has_slip(referral):
         raise SlipUnavailable(referral.status if referral.status in ("held", "erased") else "no_agency")
     case = session.get(Case, referral.case_id)
     if case is None or case.status == "erased":

@@ -229,3 +229,27 @@ def test_a_tampered_case_is_not_shown_and_the_failure_is_audited(app, staff, cas
     response = client.get(f"/cases/{cases['ours']}")
     assert response.status_code == 500 and "cannot be read" in response.get_data(as_text=True)
     assert [e.action for e in events(app)[before:]] == ["case.open.failed"]
+
+
+def test_the_case_page_links_each_referral_and_its_slip_and_the_slip_downloads(app, staff, cases, signed_in):
+    """Issue 6, resilience: the official prints or downloads a slip from the case; a held referral has none."""
+    from referral.models import Referral
+
+    with get_db(app).session() as db:
+        case_id = db.exec(select(Case.id).where(Case.reference == cases["ours"])).one()
+        referrals = list(db.exec(select(Referral).where(Referral.case_id == case_id).order_by(Referral.kind)))
+        held = referrals[0]
+        held.status = "held"
+        db.add(held)
+        db.commit()
+        ids = [r.id for r in referrals]
+    client = signed_in("official")
+    page = client.get(f"/cases/{cases['ours']}").get_data(as_text=True)
+    for referral_id in ids:
+        assert f'href="/referrals/{referral_id}"' in page
+    assert f'href="/referrals/{ids[0]}/slip"' not in page  # held: no slip to print
+    for referral_id in ids[1:]:
+        assert f'href="/referrals/{referral_id}/slip"' in page
+    slip = client.get(f"/referrals/{ids[1]}/slip")
+    assert slip.status_code == 200 and slip.mimetype == "application/pdf" and slip.data.startswith(b"%PDF")
+
