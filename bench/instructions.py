@@ -207,8 +207,15 @@ class ClientRequests:
 
 
 def client_requests_work() -> bool:
-    """Whether this machine can send callgrind client requests from Python (x86-64 only)."""
-    return platform.machine() in ("x86_64", "AMD64")
+    """Whether this machine can send callgrind client requests from Python: x86-64, and a page that may be both
+    written and executed (a hardened kernel may refuse one; then the counts come by difference)."""
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return False
+    try:
+        ClientRequests()(ClientRequests.RUNNING_ON_VALGRIND)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def drive(name: str, repeats: int, folder: Path, method: str) -> None:
