@@ -154,8 +154,7 @@ def measure_g3(app, referrals, count: int, warmup: int = 5, references: int | No
                 cpus.append((time.process_time() - cpu) * 1000)
             pages[referral.kind] = len(PdfReader(io.BytesIO(slip.pdf)).pages)
         # G3's ReportLab reference slip, in the same process right after the slips: the same referrals, the same
-        # words. Not one after each slip: a ReportLab render between two slips left the next slip's p95 about a
-        # fifth higher (in-process, 254 against 210 ms CPU), its caches and heap disturbed, not its work.
+        # words. Not one after each slip, so that its renders do not share the slips' caches and heap.
         for i in range(count + warmup):
             referral = referrals[i % 2]
             wall = time.perf_counter()
