@@ -24,6 +24,7 @@ from ..guidelines import current_guidelines
 from ..i18n import LOCALES
 from ..models import Case
 from ..services import screening as service
+from ..services import slips
 from ..services.cases import CaseRefused, CaseUnavailable, open_case
 from ..services.consent_form import load_consent_form
 from ..services.intake import IdentityInvalid, load_identity_form
@@ -330,6 +331,11 @@ def submit(draft_id: str) -> Response:
             flash(_("The case could not be created. Check what was entered and try again."), "error")
             return redirect(url_for("screening.identity", draft_id=draft_id), code=303)
         db.commit()
+        case_id = screening.draft.case_id
+    # The slips now, so that the post sees them ready rather than "pending"; a slip that cannot be rendered stays
+    # pending (R-05: the case is saved already) for the next download or the retry timer. Nothing here raises.
+    slips.produce_pending(database=get_db(), vault=_vault(), gset=current_guidelines(), form=_forms(),
+                          case_id=case_id, actor_id=current_user().id)
     return redirect(url_for("screening.done", draft_id=draft_id), code=303)
 
 

@@ -133,3 +133,35 @@ def test_concurrent_taps_on_an_answer_are_all_stored_once_without_holding_the_lo
         saves = db.exec(select(AuditEvent).where(AuditEvent.action == "screening.answer",
                                                  AuditEvent.object_id == official.draft)).all()
     assert len(saves) == 8  # each tap stored once, none lost, none twice
+
+
+def test_submitting_produces_the_slips_so_the_post_sees_them_ready(app, ready):
+    """The slips are rendered right after the case is saved (R-05: a failure would leave them pending)."""
+    ready.submits(follow=False)
+    [case] = cases_of(app, ready.draft)
+    with get_db(app).read_session() as db:
+        referrals = list(db.exec(select(Referral).where(Referral.case_id == case.id)))
+        produced = set(db.exec(select(AuditEvent.object_id).where(AuditEvent.action == "slip.produced")))
+    with_agency = [r for r in referrals if r.agency_id is not None and r.status != "held"]
+    assert with_agency and all(r.slip_status == "ready" for r in with_agency)
+    assert produced == {r.id for r in with_agency}
+    page = ready.client.get("/referrals").get_data(as_text=True)
+    assert "Slip pending" not in page
+
+
+def test_a_slip_that_cannot_be_rendered_at_submit_stays_pending_and_the_case_is_saved(app, ready, monkeypatch):
+    from referral.services import slip_pdf
+
+    def broken(self, html, **options):  # noqa: ANN001, ARG001
+        raise slip_pdf.RenderFailed("error")
+
+    monkeypatch.setattr(slip_pdf.Renderer, "pdf", broken)
+    response = ready.submits(follow=False)
+    assert response.headers["Location"] == f"/screening/{ready.draft}/done"
+    [case] = cases_of(app, ready.draft)
+    with get_db(app).read_session() as db:
+        referrals = list(db.exec(select(Referral).where(Referral.case_id == case.id)))
+        failed = list(db.exec(select(AuditEvent).where(AuditEvent.action == "slip.failed")))
+    assert referrals and all(r.slip_status == "pending" for r in referrals)
+    assert failed
+    assert "Slip pending" in ready.client.get("/referrals").get_data(as_text=True)
