@@ -20,7 +20,7 @@ from sqlmodel import select
 from ..config import PROJECT_ROOT
 from ..guidelines import current_guidelines
 from ..models import Agency, Case, Post, User
-from ..services import audit
+from ..services import audit, slips
 from ..services.cases import CaseRefused, PostPhoneInvalid, close_case, create_case, ensure_post
 from ..services.intake import IdentityInvalid, load_identity_form
 from ..services.organisation import ensure_agency, set_post_phone
@@ -73,8 +73,14 @@ def seed_command(cases_file: Path) -> None:
         created, found = _cases(session, vault, gset, load_identity_form(settings.forms_dir), posts, accounts,
                                 data.get("cases") or [], enrol=True)
         audit.checkpoint(session, vault, settings.audit_anchor_file)
+    # Their slips too, as a screening's submit does: the demonstration shows referrals ready, not "Slip pending".
+    outcomes = slips.produce_pending(database=database, vault=vault, gset=gset,
+                                     form=load_identity_form(settings.forms_dir))
+    ready = sum(1 for _referral, outcome in outcomes if outcome == "ready")
     click.echo(f"posts: {', '.join(sorted({p.code for p in posts.values()}))}")
     click.echo(f"cases: {created} created, {found} there already")
+    left = len(outcomes) - ready
+    click.echo(f"slips: {ready} produced" + (f", {left} still pending" if left else ""))
     _print_accounts(accounts)
 
 

@@ -3,6 +3,8 @@ the fictional cases; safe to run twice; refused in production. `make demo` seeds
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from argon2 import PasswordHasher
 from sqlmodel import func, select
@@ -34,6 +36,13 @@ def test_seed_makes_a_demonstration_and_is_safe_to_run_twice(app):
     assert second.exit_code == 0, second.output
     assert counts(app) == after_first
     assert "cases: 0 created" in second.output
+    assert re.search(r"slips: [1-9][0-9]* produced", first.output) and "slips: 0 produced" in second.output
+    with get_db(app).read_session() as db:  # every referral that can have a slip shows it ready
+        from referral.models import Referral
+        from referral.services.slip_data import has_slip
+
+        referrals = list(db.exec(select(Referral)))
+        assert referrals and all(r.slip_status == "ready" for r in referrals if has_slip(r))
     with get_db(app).read_session() as db:
         posts = list(db.exec(select(Post)))
         people = list(db.exec(select(User)))
