@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 
 from referral import create_app
 from referral.config import Settings
-from referral.db import get_db
+from referral.db import MIGRATIONS_DIR, Database, get_db
 from referral.services import users
 from referral.services.intake import load_identity_form
 from referral.vault import provision_keys
@@ -76,3 +76,14 @@ def store_app(store_settings):
 @pytest.fixture
 def form():
     return load_identity_form(PROJECT_ROOT / "forms")
+
+
+def migrate(database: Database, action, revision: str) -> None:  # noqa: ANN001 - alembic's command.upgrade or downgrade
+    """Run one Alembic command up or down to ``revision`` on ``database`` (the migration tests)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        action(config, revision)

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from referral.db import MIGRATIONS_DIR, Database
-from tests.storage.conftest import OWNER, new_pg_database
-
-
-def migrate(database: Database, action, revision: str) -> None:  # noqa: ANN001
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        action(config, revision)
+from referral.db import Database
+from tests.storage.conftest import OWNER, migrate, new_pg_database
 
 
 def columns(database: Database) -> set[str]:

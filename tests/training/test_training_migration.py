@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
-from referral.db import MIGRATIONS_DIR, Database
+from referral.db import Database
+from tests.storage.conftest import migrate
 
 TABLES = {"workshops", "trainees", "training_runs"}
-
-
-def migrate(database: Database, action, revision: str) -> None:  # noqa: ANN001
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        action(config, revision)
 
 
 def test_upgrade_adds_the_training_tables_with_data_and_downgrade_removes_only_them(tmp_path):
